@@ -1,0 +1,1 @@
+"""AI Career Advisor: the project's own package (knowledge base, NLP build, CLI)."""

@@ -1,0 +1,1 @@
+"""The structured knowledge base: content files -> database -> typed queries."""
