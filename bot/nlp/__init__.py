@@ -1,0 +1,1 @@
+"""The NLP assets the project builds from the knowledge base."""
