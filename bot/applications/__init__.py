@@ -1,0 +1,1 @@
+"""Applications and hand-off requests: the personal data the bot collects."""

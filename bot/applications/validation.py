@@ -1,0 +1,109 @@
+"""Checks on what a visitor types into the application form.
+
+Each function returns the cleaned value, or raises :class:`Invalid` whose
+``response`` names the domain response that explains what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from bot.knowledge.places import get_resolver
+from bot.knowledge.queries import KnowledgeBase
+
+MAX_NAME = 100
+MAX_EDUCATION = 100
+MAX_MESSAGE = 1000
+# Letters of any alphabet, with the spaces, hyphens, apostrophes and dots of names.
+_NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]*)*$")
+NO_MESSAGE = {
+    "no",
+    "nope",
+    "none",
+    "nothing",
+    "skip",
+    "no message",
+    "no thanks",
+    "-",
+    "n/a",
+}
+
+
+@dataclass
+class Invalid(ValueError):
+    response: str
+
+
+def name(text: str | None) -> str:
+    cleaned = " ".join((text or "").split())
+    cleaned = re.sub(
+        r"^(my name is|i am|i'm|it's|it is|name:)\s+", "", cleaned, flags=re.I
+    )
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise Invalid("utter_invalid_name_length")
+    normalised = unicodedata.normalize("NFC", cleaned)
+    if not _NAME_CHARS.match(normalised) or sum(c.isalpha() for c in normalised) < 2:
+        raise Invalid("utter_invalid_name")
+    return normalised
+
+
+def email(text: str | None) -> str:
+    candidate = (text or "").strip()
+    # Take the address out of a sentence: "it's marie@example.com".
+    found = re.search(r"\S+@\S+", candidate)
+    candidate = found.group(0).strip(".,;:!?()<>\"'") if found else candidate
+    if len(candidate) > 254:
+        raise Invalid("utter_invalid_email")
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise Invalid("utter_invalid_email") from error
+    return result.normalized.lower()
+
+
+def programme(kb: KnowledgeBase, text: str | None) -> str:
+    """The slug of the programme ``text`` names."""
+    found = kb.programme(text)
+    if found is None:
+        # Button payloads and short answers: "machine learning", "devops".
+        for candidate in kb.programmes():
+            if (
+                text
+                and candidate.slug.removeprefix("master-").replace("-", " ")
+                in text.lower()
+            ):
+                return candidate.slug
+        raise Invalid("utter_invalid_programme")
+    return found.slug
+
+
+def education(text: str | None) -> str:
+    cleaned = " ".join((text or "").split())
+    if (
+        len(cleaned) < 2
+        or len(cleaned) > MAX_EDUCATION
+        or not any(c.isalpha() for c in cleaned)
+    ):
+        raise Invalid("utter_invalid_education")
+    return cleaned
+
+
+def country(text: str | None) -> tuple[str, str]:
+    """(country name, ISO code) for any country or city the visitor names."""
+    place = get_resolver().resolve(text or "")
+    if place is None:
+        raise Invalid("utter_invalid_country")
+    return place.country, place.country_code
+
+
+def message(text: str | None) -> str | None:
+    cleaned = (text or "").strip()
+    if cleaned.lower().strip(".! ") in NO_MESSAGE:
+        return None
+    if len(cleaned) > MAX_MESSAGE:
+        raise Invalid("utter_invalid_message")
+    return cleaned
