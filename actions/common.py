@@ -1,0 +1,59 @@
+"""What every answer action shares: the advisor, and turning an Answer into replies."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.answers import Advisor, Answer
+from bot.db import session_factory_for
+from bot.knowledge.queries import KnowledgeBase
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+
+
+@lru_cache(maxsize=1)
+def get_advisor() -> Advisor:
+    """One advisor per action-server process (the knowledge base caches itself)."""
+    return Advisor(KnowledgeBase(session_factory_for(get_settings().database_url)))
+
+
+def answered_keys(tracker: Tracker) -> list[str]:
+    return list(tracker.get_slot("answered") or [])
+
+
+def send(
+    dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer
+) -> list[EventType]:
+    """Send the answer's messages; remember its topic and what was answered."""
+    for say in answer.messages:
+        dispatcher.utter_message(
+            response=say.response,
+            buttons=[button.as_dict() for button in say.buttons],
+            **say.values,
+        )
+    answered = answered_keys(tracker)
+    if answer.key not in answered:
+        answered.append(answer.key)
+    return [SlotSet("topic", answer.topic), SlotSet("answered", answered)]
+
+
+def apologise(
+    dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception
+) -> list[EventType]:
+    """The knowledge base cannot be read: say so and offer a person, never silence."""
+    log.error("knowledge base unavailable for sender %s: %s", tracker.sender_id, error)
+    dispatcher.utter_message(response="utter_kb_unavailable", buttons=[HUMAN_BUTTON])
+    return []
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Any:
+    return next(tracker.get_latest_entity_values(entity), None)

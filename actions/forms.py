@@ -1,0 +1,290 @@
+"""The application form: validation, summary, submission, changes, cancel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import HUMAN_BUTTON, get_advisor, latest_entity
+from bot.applications import validation
+from bot.applications.models import utcnow
+from bot.applications.service import ApplicationData, store_application
+from bot.db import session_factory_for
+from bot.knowledge.queries import KnowledgeBaseUnavailable
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = (
+    "applicant_name",
+    "applicant_email",
+    "applicant_programme",
+    "applicant_education",
+    "applicant_country",
+    "applicant_message",
+    "applicant_consent",
+)
+# What a visitor calls a field ("form_field" entity) -> the slot it changes.
+FIELD_SLOTS = {
+    "name": "applicant_name",
+    "email": "applicant_email",
+    "programme": "applicant_programme",
+    "education": "applicant_education",
+    "country": "applicant_country",
+    "message": "applicant_message",
+}
+NO_MESSAGE = "-"  # the optional message, skipped
+
+
+def _refuse(
+    dispatcher: CollectingDispatcher,
+    slot: str,
+    error: validation.Invalid,
+    **values: Any,
+) -> dict:
+    dispatcher.utter_message(response=error.response, **values)
+    return {slot: None}
+
+
+def programme_buttons() -> list[dict[str, str]]:
+    return [
+        {"title": p.name, "payload": f'/inform{{"programme": "{p.name}"}}'}
+        for p in get_advisor().kb.programmes()
+    ]
+
+
+class ValidateApplicationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_application_form"
+
+    def validate_applicant_name(self, value: Any, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
+        try:
+            return {"applicant_name": validation.name(value)}
+        except validation.Invalid as error:
+            return _refuse(dispatcher, "applicant_name", error)
+
+    def validate_applicant_email(self, value: Any, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
+        try:
+            return {"applicant_email": validation.email(value)}
+        except validation.Invalid as error:
+            return _refuse(dispatcher, "applicant_email", error)
+
+    def validate_applicant_programme(
+        self, value: Any, dispatcher, tracker, domain
+    ) -> dict:  # type: ignore[no-untyped-def]
+        try:
+            return {
+                "applicant_programme": validation.programme(get_advisor().kb, value)
+            }
+        except validation.Invalid as error:
+            dispatcher.utter_message(
+                response=error.response, buttons=programme_buttons()
+            )
+            return {"applicant_programme": None}
+        except KnowledgeBaseUnavailable as error:
+            log.error(
+                "knowledge base unavailable for sender %s: %s", tracker.sender_id, error
+            )
+            dispatcher.utter_message(
+                response="utter_kb_unavailable", buttons=[HUMAN_BUTTON]
+            )
+            return {"applicant_programme": None}
+
+    def validate_applicant_education(
+        self, value: Any, dispatcher, tracker, domain
+    ) -> dict:  # type: ignore[no-untyped-def]
+        try:
+            return {"applicant_education": validation.education(value)}
+        except validation.Invalid as error:
+            return _refuse(dispatcher, "applicant_education", error)
+
+    def validate_applicant_country(
+        self, value: Any, dispatcher, tracker, domain
+    ) -> dict:  # type: ignore[no-untyped-def]
+        text = latest_entity(tracker, "location") or value
+        try:
+            country, _code = validation.country(text)
+        except validation.Invalid as error:
+            return _refuse(
+                dispatcher, "applicant_country", error, place=str(value)[:60]
+            )
+        return {"applicant_country": country}
+
+    def validate_applicant_message(
+        self, value: Any, dispatcher, tracker, domain
+    ) -> dict:  # type: ignore[no-untyped-def]
+        if tracker.latest_message.get("intent", {}).get("name") == "deny":
+            return {"applicant_message": NO_MESSAGE}
+        try:
+            message = validation.message(value)
+        except validation.Invalid as error:
+            return _refuse(dispatcher, "applicant_message", error)
+        return {"applicant_message": message or NO_MESSAGE}
+
+    def validate_applicant_consent(
+        self, value: Any, dispatcher, tracker, domain
+    ) -> dict:  # type: ignore[no-untyped-def]
+        return {"applicant_consent": bool(value)}
+
+
+class ActionAskApplicantProgramme(Action):
+    """Ask for the programme with one button per programme of the knowledge base."""
+
+    def name(self) -> str:
+        return "action_ask_applicant_programme"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            buttons = programme_buttons()
+        except KnowledgeBaseUnavailable:
+            buttons = []
+        dispatcher.utter_message(
+            response="utter_ask_applicant_programme", buttons=buttons
+        )
+        return []
+
+
+def _reset() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def _programme_name(slug: str | None) -> str:
+    try:
+        return next(
+            (p.name for p in get_advisor().kb.programmes() if p.slug == slug),
+            slug or "",
+        )
+    except KnowledgeBaseUnavailable:
+        return slug or ""
+
+
+class ActionApplicationSummary(Action):
+    """After the form: without consent nothing is kept; else a summary to confirm."""
+
+    def name(self) -> str:
+        return "action_application_summary"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not tracker.get_slot("applicant_consent"):
+            dispatcher.utter_message(response="utter_application_not_stored")
+            return _reset()
+        message = tracker.get_slot("applicant_message")
+        dispatcher.utter_message(
+            response="utter_application_summary",
+            name=tracker.get_slot("applicant_name"),
+            email=tracker.get_slot("applicant_email"),
+            programme=_programme_name(tracker.get_slot("applicant_programme")),
+            education=tracker.get_slot("applicant_education"),
+            country=tracker.get_slot("applicant_country"),
+            message="(none)" if message in (None, NO_MESSAGE) else message,
+        )
+        return []
+
+
+class ActionSubmitApplication(Action):
+    """Store the confirmed application and give the visitor its reference."""
+
+    def name(self) -> str:
+        return "action_submit_application"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        values = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS}
+        if not values["applicant_consent"] or any(v is None for v in values.values()):
+            dispatcher.utter_message(response="utter_no_application")
+            return []
+        data = ApplicationData(
+            full_name=values["applicant_name"],
+            email=values["applicant_email"],
+            programme=values["applicant_programme"],
+            education=values["applicant_education"],
+            country=values["applicant_country"],
+            message=None
+            if values["applicant_message"] == NO_MESSAGE
+            else values["applicant_message"],
+            conversation_id=tracker.sender_id,
+            consent_at=utcnow(),
+        )
+        try:
+            stored = store_application(
+                session_factory_for(get_settings().database_url), data
+            )
+        except (SQLAlchemyError, RuntimeError) as error:
+            # The slots are kept, so "yes" again retries once the database is back.
+            log.error(
+                "could not store the application of sender %s: %s",
+                tracker.sender_id,
+                error,
+            )
+            dispatcher.utter_message(
+                response="utter_store_failed",
+                buttons=[{"title": "Try again", "payload": "/affirm"}, HUMAN_BUTTON],
+            )
+            return []
+        response = (
+            "utter_application_stored"
+            if stored.created
+            else "utter_application_updated"
+        )
+        dispatcher.utter_message(
+            response=response, reference=stored.reference, email=data.email
+        )
+        return [
+            *_reset(),
+            SlotSet("application_reference", stored.reference),
+            # Kept so that a hand-off request does not ask again.
+            SlotSet("applicant_name", data.full_name),
+            SlotSet("applicant_email", data.email),
+        ]
+
+
+class ActionChangeDetail(Action):
+    """'Change my email': empty that slot; the form then asks for it again."""
+
+    def name(self) -> str:
+        return "action_change_detail"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        field = latest_entity(tracker, "form_field")
+        slot = FIELD_SLOTS.get(str(field).lower()) if field else None
+        if slot is None:
+            dispatcher.utter_message(
+                response="utter_what_to_change",
+                buttons=[
+                    {
+                        "title": f.capitalize(),
+                        "payload": f'/change_detail{{"form_field": "{f}"}}',
+                    }
+                    for f in FIELD_SLOTS
+                ],
+            )
+            # Wait for the visitor's choice instead of running the form now.
+            return [FollowupAction("action_listen")]
+        dispatcher.utter_message(response="utter_change_detail", field=field)
+        return [SlotSet(slot, None)]
+
+
+class ActionResetApplication(Action):
+    """'Stop' or 'cancel': leave the form and keep nothing of it."""
+
+    def name(self) -> str:
+        return "action_reset_application"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_application_cancelled")
+        return _reset()

@@ -1,0 +1,110 @@
+"""A person instead of the bot, and the visitor's right to be forgotten."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.forms import FORM_SLOTS, ValidateApplicationForm
+from bot.applications.models import utcnow
+from bot.applications.service import erase, store_handoff
+from bot.db import session_factory_for
+from bot.settings import get_settings
+from bot.tracker_store import ERASE_SLOT
+
+log = logging.getLogger(__name__)
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Same checks on the name and email as the application form."""
+
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    validate_applicant_name = ValidateApplicationForm.validate_applicant_name
+    validate_applicant_email = ValidateApplicationForm.validate_applicant_email
+
+    def validate_handoff_consent(self, value, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
+        return {"handoff_consent": bool(value)}
+
+
+def _first_question(tracker: Tracker) -> str | None:
+    """The visitor's first message, so the team knows what it was about."""
+    for event in tracker.events:
+        if event.get("event") == "user" and not str(event.get("text") or "").startswith(
+            "/"
+        ):
+            return str(event.get("text"))[:500]
+    return None
+
+
+class ActionSubmitHandoff(Action):
+    def name(self) -> str:
+        return "action_submit_handoff"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not tracker.get_slot("handoff_consent"):
+            dispatcher.utter_message(response="utter_handoff_no_consent")
+            return [SlotSet("handoff_consent", None)]
+        email = tracker.get_slot("applicant_email")
+        try:
+            reference = store_handoff(
+                session_factory_for(get_settings().database_url),
+                full_name=tracker.get_slot("applicant_name"),
+                email=email,
+                question=_first_question(tracker),
+                conversation_id=tracker.sender_id,
+                consent_at=utcnow(),
+            )
+        except (SQLAlchemyError, RuntimeError) as error:
+            log.error(
+                "could not store the hand-off of sender %s: %s",
+                tracker.sender_id,
+                error,
+            )
+            dispatcher.utter_message(response="utter_store_failed")
+            return [SlotSet("handoff_consent", None)]
+        dispatcher.utter_message(
+            response="utter_handoff_stored", reference=reference, email=email
+        )
+        return [
+            SlotSet("handoff_consent", None),
+            SlotSet("handoff_reference", reference),
+        ]
+
+
+class ActionDeleteMyData(Action):
+    """Delete the visitor's applications, hand-off requests and conversation."""
+
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            erased = erase(
+                session_factory_for(get_settings().database_url),
+                email=tracker.get_slot("applicant_email"),
+                conversation_id=tracker.sender_id,
+            )
+        except SQLAlchemyError as error:
+            log.error(
+                "could not erase the data of sender %s: %s", tracker.sender_id, error
+            )
+            dispatcher.utter_message(response="utter_store_failed")
+            return []
+        log.info("erased on request for %s: %s", tracker.sender_id, erased)
+        dispatcher.utter_message(response="utter_data_deleted")
+        # The tracker store deletes the conversation's events when it sees this slot.
+        return [
+            *(SlotSet(slot, None) for slot in FORM_SLOTS),
+            SlotSet(ERASE_SLOT, True),
+        ]

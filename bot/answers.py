@@ -1,0 +1,449 @@
+"""What the bot answers on each topic, decided from the knowledge base.
+
+Functions here pick a domain response (``utter_...``, where the wording lives)
+and the knowledge-base values that fill it, plus buttons for the next useful
+questions. They know nothing of Rasa: the actions in ``actions/`` turn an
+:class:`Answer` into ``dispatcher`` calls and slot events.
+
+Each answer records a key in the ``answered`` slot ("skills", "skills:python"),
+so that a question asked again is acknowledged and extended rather than
+repeated word for word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge import models as m
+from bot.knowledge.queries import KnowledgeBase
+
+TOPICS = ("role", "skills", "degrees", "salary", "missions", "beginner", "programmes")
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "payload": self.payload}
+
+
+@dataclass(frozen=True)
+class Say:
+    """One bot message: a domain response filled with values, and buttons."""
+
+    response: str
+    values: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    topic: str
+    key: str  # what was answered, for the `answered` slot
+    messages: list[Say]
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _listing(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# Buttons for the next natural questions, by topic.
+_ASK = {
+    "role": Button("What does an AI PM do?", "/ask_role"),
+    "skills": Button("Which skills do I need?", "/ask_skills"),
+    "degrees": Button("Which degree?", "/ask_degrees"),
+    "salary": Button("Salaries", "/ask_salary"),
+    "missions": Button("Day-to-day missions", "/ask_missions"),
+    "beginner": Button("How do I get there?", "/ask_beginner_route"),
+    "programmes": Button("AI2's programmes", "/ask_programs"),
+    "apply": Button("Apply now", "/apply"),
+}
+_NEXT = {
+    "role": ("skills", "beginner", "salary"),
+    "skills": ("beginner", "degrees", "programmes"),
+    "degrees": ("programmes", "beginner", "apply"),
+    "salary": ("skills", "beginner", "programmes"),
+    "missions": ("skills", "beginner", "programmes"),
+    "beginner": ("programmes", "degrees", "apply"),
+    "programmes": ("apply", "degrees", "salary"),
+}
+
+
+def next_buttons(topic: str) -> tuple[Button, ...]:
+    return tuple(_ASK[t] for t in _NEXT[topic])
+
+
+class Advisor:
+    """Answers on every topic from one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    # -- role ----------------------------------------------------------------
+
+    def role(self, answered: Sequence[str] = ()) -> Answer:
+        topic = self.kb.topic("role")
+        points = {p.slug: p for p in topic.points}
+        if "role" in answered:
+            extra = [
+                p.text for p in topic.points if p.slug not in ("what-it-is", "bridge")
+            ]
+            say = Say("utter_role_again", {"more": " ".join(extra[:2])})
+        else:
+            say = Say(
+                "utter_role", {"intro": topic.intro, "bridge": points["bridge"].text}
+            )
+        return Answer("role", "role", [_with_buttons(say, next_buttons("role"))])
+
+    # -- skills --------------------------------------------------------------
+
+    def skills(self, skill: str | None = None, answered: Sequence[str] = ()) -> Answer:
+        found = self.kb.skill(skill) if skill else None
+        if found is not None and found.item is not None:
+            item, area = found.item, found.area
+            key = f"skills:{item.name.lower()}"
+            say = Say(
+                "utter_skill_item",
+                {
+                    "item": item.name,
+                    "area": area.name,
+                    "why": item.why,
+                    "related": _listing(
+                        [i.name for i in area.items if i.id != item.id][:4]
+                    ),
+                },
+            )
+            return Answer("skills", key, [_with_buttons(say, next_buttons("skills"))])
+        if found is not None:
+            area = found.area
+            say = Say(
+                "utter_skill_area",
+                {
+                    "area": area.name,
+                    "detail": area.detail,
+                    "items": _listing([i.name for i in area.items]),
+                },
+            )
+            return Answer(
+                "skills",
+                f"skills:{area.slug}",
+                [_with_buttons(say, next_buttons("skills"))],
+            )
+        if skill:
+            unknown = Say("utter_skill_unknown", {"skill": skill})
+            return Answer(
+                "skills", "skills", [unknown, *self._skills_overview(answered).messages]
+            )
+        return self._skills_overview(answered)
+
+    def _skills_overview(self, answered: Sequence[str]) -> Answer:
+        topic = self.kb.topic("skills")
+        areas = self.kb.skills()
+        # "About Python", "About Agile": the first item of the first two areas.
+        firsts = [area.items[0].name for area in areas[:2] if area.items]
+        buttons = (
+            *(
+                Button(f"About {name}", f'/ask_skills{{"skill": "{name}"}}')
+                for name in firsts
+            ),
+            next_buttons("skills")[0],
+        )
+        if "skills" in answered:
+            unseen = [a for a in areas if f"skills:{a.slug}" not in answered]
+            extra = unseen[0] if unseen else areas[0]
+            say = Say(
+                "utter_skills_again",
+                {
+                    "areas": _listing([a.name for a in areas]),
+                    "area": extra.name,
+                    "detail": extra.detail,
+                },
+            )
+            return Answer(
+                "skills", f"skills:{extra.slug}", [_with_buttons(say, buttons)]
+            )
+        say = Say(
+            "utter_skills",
+            {
+                "intro": topic.intro,
+                "areas": _bullets([f"{a.name}: {a.summary}" for a in areas]),
+            },
+        )
+        return Answer("skills", "skills", [_with_buttons(say, buttons)])
+
+    # -- entries with a list and a detail: degrees, missions ------------------
+
+    def degrees(self, text: str | None = None, answered: Sequence[str] = ()) -> Answer:
+        return self._entries(
+            "degrees", self.kb.pathways(), self.kb.pathway(text), answered
+        )
+
+    def missions(self, text: str | None = None, answered: Sequence[str] = ()) -> Answer:
+        return self._entries(
+            "missions", self.kb.missions(), self.kb.mission(text), answered
+        )
+
+    def _entries(
+        self,
+        topic_slug: str,
+        entries: Sequence[m.Pathway | m.Mission],
+        chosen: m.Pathway | m.Mission | None,
+        answered: Sequence[str],
+    ) -> Answer:
+        topic = self.kb.topic(topic_slug)
+        buttons = next_buttons(topic_slug)
+        if chosen is None and topic_slug in answered:
+            unseen = [e for e in entries if f"{topic_slug}:{e.slug}" not in answered]
+            chosen = unseen[0] if unseen else None
+            if chosen is not None:
+                recap = Say(
+                    f"utter_{topic_slug}_again",
+                    {"names": _listing([e.name for e in entries])},
+                )
+                detail = Say(
+                    "utter_entry_detail",
+                    {"name": chosen.name, "detail": chosen.detail},
+                    buttons,
+                )
+                return Answer(
+                    topic_slug, f"{topic_slug}:{chosen.slug}", [recap, detail]
+                )
+        if chosen is not None:
+            say = Say(
+                "utter_entry_detail",
+                {"name": chosen.name, "detail": chosen.detail},
+                buttons,
+            )
+            return Answer(topic_slug, f"{topic_slug}:{chosen.slug}", [say])
+        say = Say(
+            f"utter_{topic_slug}",
+            {
+                "intro": topic.intro,
+                "entries": _bullets([f"{e.name}: {e.summary}" for e in entries]),
+            },
+            buttons,
+        )
+        return Answer(topic_slug, topic_slug, [say])
+
+    # -- salary ------------------------------------------------------------------
+
+    def salary(self, place: str | None = None, answered: Sequence[str] = ()) -> Answer:
+        buttons = next_buttons("salary")
+        # Said once per conversation: every salary answer carrying it is noise.
+        first_time = not any(key.startswith("salary") for key in answered)
+        no_figures = (
+            " " + self.kb.point("salary", "no-figures").text if first_time else ""
+        )
+        if not place:
+            topic = self.kb.topic("salary")
+            regions = self.kb.regions()
+            say = Say(
+                "utter_salary_overview",
+                {
+                    "intro": topic.intro,
+                    "regions": _bullets([f"{r.name}: {r.summary}" for r in regions]),
+                    "no_figures": no_figures.strip(),
+                },
+                tuple(
+                    Button(r.name, f'/ask_salary{{"location": "{r.name}"}}')
+                    for r in regions
+                ),
+            )
+            return Answer("salary", "salary", [say])
+        outlook = self.kb.outlook_for_place(place)
+        values: dict[str, Any] = {"place": outlook.place_name, "no_figures": no_figures}
+        if outlook.region is None:
+            regions = _listing([r.name for r in self.kb.regions()])
+            response = (
+                "utter_salary_unknown_place"
+                if outlook.resolved is None
+                else "utter_salary_no_region"
+            )
+            values["regions"] = regions
+            return Answer("salary", "salary", [Say(response, values, buttons)])
+        region = outlook.region
+        values.update(region=region.name, outlook=region.summary, detail=region.detail)
+        key = f"salary:{outlook.place_name.lower()}"
+        if outlook.place is not None and outlook.resolved is None:
+            if (
+                outlook.place.name == region.name
+            ):  # pragma: no cover - regions are not places
+                response = "utter_salary_region"
+            else:
+                response = "utter_salary_named_place"
+                values["note"] = outlook.place.note
+        elif outlook.place is not None:
+            # A city of a country the article names: "Lyon" -> France.
+            response = "utter_salary_city_in_named_country"
+            values.update(country=outlook.place.name, note=outlook.place.note)
+        elif outlook.resolved is None:
+            response = "utter_salary_region"
+        else:
+            response = "utter_salary_unnamed_place"
+        return Answer("salary", key, [Say(response, values, buttons)])
+
+    # -- beginner route ------------------------------------------------------------
+
+    def beginner(
+        self, background: str | None = None, answered: Sequence[str] = ()
+    ) -> Answer:
+        route = self.kb.route_for_background(background)
+        steps = _numbered([s.text for s in route.steps], first=route.steps[0].position)
+        buttons = next_buttons("beginner")
+        if route.background is not None:
+            say = Say(
+                "utter_route_from_background",
+                {
+                    "background": route.background.name.lower(),
+                    "start": route.background.start,
+                    "steps": steps,
+                },
+                buttons,
+            )
+            return Answer("beginner", f"beginner:{route.background.slug}", [say])
+        if background:
+            messages = [Say("utter_background_unknown", {"background": background})]
+        else:
+            messages = []
+        if "beginner" in answered and not background:
+            messages.append(Say("utter_route_again", {"steps": steps}, buttons))
+        else:
+            messages.append(
+                Say(
+                    "utter_route",
+                    {"answer": route.route.answer, "steps": steps},
+                    buttons,
+                )
+            )
+        return Answer("beginner", "beginner", messages)
+
+    # -- programmes ----------------------------------------------------------------
+
+    def programmes(
+        self, programme: str | None = None, answered: Sequence[str] = ()
+    ) -> Answer:
+        apply = self.kb.point("programmes", "apply").text
+        buttons = (_ASK["apply"], *next_buttons("programmes")[1:])
+        chosen = self.kb.programme(programme)
+        if chosen is not None:
+            say = Say(
+                "utter_programme_detail",
+                {"name": chosen.name, "detail": chosen.detail, "apply": apply},
+                buttons,
+            )
+            return Answer("programmes", f"programmes:{chosen.slug}", [say])
+        topic = self.kb.topic("programmes")
+        points = {p.slug: p.text for p in topic.points}
+        programmes = self.kb.programmes()
+        if "programmes" in answered:
+            say = Say(
+                "utter_programmes_again",
+                {
+                    "names": _listing([p.name for p in programmes]),
+                    "rncp": points["rncp-titles"],
+                    "more": points["employability"],
+                    "apply": apply,
+                },
+                buttons,
+            )
+            return Answer("programmes", "programmes:again", [say])
+        say = Say(
+            "utter_programmes",
+            {
+                "intro": topic.intro,
+                "programmes": _bullets([f"{p.name}: {p.summary}" for p in programmes]),
+                "rncp": points["rncp-titles"],
+                "projects": points["real-world-projects"],
+                "apply": apply,
+            },
+            buttons,
+        )
+        return Answer("programmes", "programmes", [say])
+
+    # -- routing -------------------------------------------------------------------
+
+    def answer(
+        self, topic: str, about: str | None = None, answered: Sequence[str] = ()
+    ) -> Answer:
+        """The answer on ``topic``, about one entry of it when ``about`` names one."""
+        if topic == "role":
+            return self.role(answered)
+        handler = {
+            "skills": self.skills,
+            "degrees": self.degrees,
+            "salary": self.salary,
+            "missions": self.missions,
+            "beginner": self.beginner,
+            "programmes": self.programmes,
+        }[topic]
+        return handler(about, answered)
+
+    def follow_up(
+        self,
+        last_topic: str | None,
+        entities: dict[str, str | None],
+        text: str = "",
+        answered: Sequence[str] = (),
+    ) -> Answer:
+        """A topic-less follow-up ("and in Canada?", "what about Scrum?").
+
+        An entity decides the topic (a place is about salaries, a skill about
+        skills...); without one, the follow-up continues the last topic.
+        """
+        for entity, topic in (
+            ("skill", "skills"),
+            ("location", "salary"),
+            ("programme", "programmes"),
+            ("background", "beginner"),
+        ):
+            if entities.get(entity):
+                return self.answer(topic, entities[entity], answered)
+        if last_topic in TOPICS:
+            about = text if last_topic in ("degrees", "missions", "skills") else None
+            return self.answer(last_topic, about, answered)
+        return Answer(
+            "help",
+            "help",
+            [
+                Say(
+                    "utter_follow_up_no_topic",
+                    {},
+                    tuple(_ASK[t] for t in ("role", "skills", "salary")),
+                )
+            ],
+        )
+
+    # -- source --------------------------------------------------------------------
+
+    def source(self, topic: str | None) -> Answer:
+        if topic not in TOPICS:
+            return Answer("source", "source", [Say("utter_source_general")])
+        sections = self.kb.sources(topic)
+        reviewed = max(s.reviewed_on for s in sections)
+        say = Say(
+            "utter_source",
+            {
+                "sections": _listing([f"“{s.title}”" for s in sections[:3]]),
+                "reviewed_on": reviewed.strftime("%-d %B %Y"),
+            },
+        )
+        return Answer(topic, "source", [say])
+
+
+def _with_buttons(say: Say, buttons: Sequence[Button]) -> Say:
+    return Say(say.response, say.values, tuple(buttons))
+
+
+def _numbered(lines: Sequence[str], first: int = 1) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=first))
