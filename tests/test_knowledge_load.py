@@ -1,0 +1,205 @@
+"""Seeding the knowledge base: complete, idempotent, and safe against bad files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.knowledge import models as m
+from bot.knowledge.content import ContentError, read_content
+from bot.knowledge.load import seed
+from tests.conftest import KNOWLEDGE_DIR
+
+ARTICLE = (
+    KNOWLEDGE_DIR.parents[2] / "shared" / "source" / "ai-project-manager-article.txt"
+)
+
+
+def _counts(session_factory: sessionmaker) -> dict[str, int]:
+    tables = (
+        m.Section,
+        m.Topic,
+        m.TopicPoint,
+        m.SkillArea,
+        m.SkillItem,
+        m.Pathway,
+        m.Region,
+        m.Place,
+        m.Mission,
+        m.RouteStep,
+        m.Background,
+        m.Programme,
+    )
+    with session_factory() as session:
+        return {
+            t.__tablename__: session.scalar(select(func.count()).select_from(t))
+            for t in tables
+        }
+
+
+def _edit(directory: Path, name: str, change) -> None:  # type: ignore[no-untyped-def]
+    path = directory / name
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_seed_loads_every_part_of_the_article(seeded: sessionmaker) -> None:
+    counts = _counts(seeded)
+    assert counts["kb_skill_areas"] == 5
+    assert counts["kb_pathways"] == 5
+    assert counts["kb_missions"] == 5
+    assert counts["kb_regions"] == 3
+    assert counts["kb_topics"] == 7
+    assert counts["kb_programmes"] == 3
+    assert counts["kb_route_steps"] >= 4
+    with seeded() as session:
+        places = set(session.scalars(select(m.Place.name)))
+        items = set(session.scalars(select(m.SkillItem.name)))
+    # Every country and city the article names has its own entry.
+    assert {
+        "United States",
+        "Canada",
+        "Silicon Valley",
+        "Toronto",
+        "France",
+        "Belgium",
+        "Switzerland",
+        "Paris",
+        "Geneva",
+        "Senegal",
+        "Morocco",
+    } <= places
+    assert {"Python", "R", "Agile", "Scrum", "Leadership", "Communication"} <= items
+
+
+def test_every_fact_keeps_an_article_section_that_exists(seeded: sessionmaker) -> None:
+    headings = {
+        line.strip() for line in ARTICLE.read_text().splitlines() if line.strip()
+    }
+    with seeded() as session:
+        titles = set(session.scalars(select(m.Section.title)))
+    assert titles, "no sections stored"
+    assert titles <= headings, f"not headings of the article: {titles - headings}"
+
+
+def test_no_salary_figure_anywhere(seeded: sessionmaker) -> None:
+    money = re.compile(r"[$€£]|\d")
+    with seeded() as session:
+        texts = [
+            *session.scalars(select(m.Region.summary)),
+            *session.scalars(select(m.Region.detail)),
+            *session.scalars(select(m.Place.note)),
+            *session.scalars(select(m.Topic.intro)),
+        ]
+    offenders = [t for t in texts if money.search(t.replace("AI2", ""))]
+    assert offenders == []
+
+
+def test_seeding_twice_changes_nothing(seeded: sessionmaker) -> None:
+    before = _counts(seeded)
+    with seeded() as session:
+        ids_before = list(
+            session.scalars(select(m.SkillArea.id).order_by(m.SkillArea.id))
+        )
+    result = seed(seeded, KNOWLEDGE_DIR)
+    assert result.changed is False
+    assert _counts(seeded) == before
+    with seeded() as session:
+        assert (
+            list(session.scalars(select(m.SkillArea.id).order_by(m.SkillArea.id)))
+            == ids_before
+        )
+
+
+def test_changed_content_is_reseeded(seeded: sessionmaker, content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "skills.yml",
+        lambda d: d["areas"][0].update(
+            summary="A reworded summary for the first area."
+        ),
+    )
+    assert seed(seeded, content_copy).changed is True
+    with seeded() as session:
+        first = session.scalars(
+            select(m.SkillArea).order_by(m.SkillArea.position)
+        ).first()
+    assert first.summary == "A reworded summary for the first area."
+    assert _counts(seeded)["kb_skill_areas"] == 5
+
+
+def test_a_bad_file_is_refused_naming_file_entry_and_problem(
+    seeded: sessionmaker, content_copy: Path
+) -> None:
+    before = _counts(seeded)
+    _edit(content_copy, "missions.yml", lambda d: d["missions"][2].pop("summary"))
+    with pytest.raises(ContentError) as error:
+        seed(seeded, content_copy)
+    message = str(error.value)
+    slug = yaml.safe_load((KNOWLEDGE_DIR / "missions.yml").read_text())["missions"][2][
+        "slug"
+    ]
+    assert "missions.yml" in message
+    assert repr(slug) in message
+    assert "summary" in message and "field required" in message
+    assert _counts(seeded) == before  # the previous content is kept
+
+
+def test_a_salary_figure_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "salary.yml",
+        lambda d: d["regions"][0].update(summary="Managers there earn $150k a year."),
+    )
+    with pytest.raises(
+        ContentError, match=r"(?s)salary\.yml.*north-america.*salary figure"
+    ):
+        read_content(content_copy)
+
+
+def test_an_incomplete_list_is_refused(content_copy: Path) -> None:
+    _edit(content_copy, "skills.yml", lambda d: d["areas"].pop())
+    with pytest.raises(
+        ContentError, match=r"skills\.yml: areas has 4 entries, the article has 5"
+    ):
+        read_content(content_copy)
+
+
+def test_invalid_yaml_is_refused(content_copy: Path) -> None:
+    (content_copy / "role.yml").write_text("topic: role\n  intro: [unclosed\n")
+    with pytest.raises(ContentError, match=r"role\.yml: not valid YAML"):
+        read_content(content_copy)
+
+
+def test_a_missing_file_is_refused(content_copy: Path) -> None:
+    (content_copy / "degrees.yml").unlink()
+    with pytest.raises(ContentError, match=r"missing content files: degrees\.yml"):
+        read_content(content_copy)
+
+
+def test_a_route_start_outside_the_route_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "beginner.yml",
+        lambda d: d["backgrounds"][0].update(start_step=42),
+    )
+    with pytest.raises(ContentError, match=r"start_step 42 is not a step of the route"):
+        read_content(content_copy)
+
+
+def test_a_synonym_naming_two_entries_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "programmes.yml",
+        lambda d: d["programmes"][0]["synonyms"].append("python"),
+    )
+    with pytest.raises(
+        ContentError, match=r"'python' stands for both skill 'Python' and programme"
+    ):
+        read_content(content_copy)
