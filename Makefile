@@ -57,6 +57,19 @@ lock: ## Re-resolve the dependencies and rewrite constraints.txt
 	/tmp/advisor-lock/bin/pip install --quiet "pip==24.0" && /tmp/advisor-lock/bin/pip install --quiet -e ".[dev]"
 	{ head -n 2 constraints.txt; /tmp/advisor-lock/bin/pip freeze --exclude-editable | grep -v '^ai-career-advisor'; } > constraints.new && mv constraints.new constraints.txt
 
+# The widget (rasa-webchat) and other front-end packages, from the lock file.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download
+# cannot work here); installed with apt when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 # --- build: database, knowledge base, NLP assets ----------------------------
 .PHONY: db build
 db: $(DATA_DIR)/.seeded ## Create or upgrade the database and seed the knowledge base
@@ -84,8 +97,9 @@ $(MODEL_STAMP): $(SPACY_DIR)/.built config.yml domain.yml $(TRAINING_DATA)
 
 # --- run -------------------------------------------------------------------
 .PHONY: run
-run: $(MODEL_STAMP) ## Install, build, train if needed, start every process
+run: $(MODEL_STAMP) node_modules/.installed ## Install, build, train if needed, start every process
 	@echo ""
+	@echo "  Website with the chat widget:   http://localhost:8000"
 	@echo "  Rasa server (REST, socket.io):  http://localhost:5005  (REST: POST /webhooks/rest/webhook)"
 	@echo "  Action server:                  http://localhost:5055/health"
 	@echo "  Stop everything with Ctrl-C."
@@ -117,7 +131,7 @@ test: lint validate pytest test-stories ## Install, then run every test
 validate: $(MODEL_STAMP) ## rasa data validate (errors fail; warnings are checked by pytest)
 	$(RASA) data validate --quiet --data $(RASA_DATA)
 
-pytest: $(MODEL_STAMP)
+pytest: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM)
 	$(BIN)/pytest
 
 test-stories: $(MODEL_STAMP) ## Rasa test stories against the trained model and the action server

@@ -7,6 +7,11 @@ process at start-up.
 * :class:`AdvisorRestInput` is Rasa's REST channel with input hygiene: an empty
   or blank message is answered with the help menu instead of silence, and a
   message longer than :data:`MAX_MESSAGE_CHARS` is cut to that length.
+* :class:`AdvisorSocketIOInput` is Rasa's socket.io channel (the website's
+  widget) with three fixes: it accepts only the site's own origins (Rasa 3.6
+  accepts any), it awaits ``enter_room`` so that replies reach a persistent
+  session (Rasa issue 13027: with python-socketio 5.10+ the coroutine was never
+  run and every reply was lost), and it applies the same input hygiene.
 * :func:`install_fast_action_validation` keeps Rasa's validation of every
   action-server response but builds the JSON-schema validator once: Rasa 3.6
   calls ``jsonschema.validate``, which re-checks the schema itself on every
@@ -15,11 +20,18 @@ process at start-up.
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import os
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
 from sanic.request import Request
 
 log = logging.getLogger(__name__)
@@ -101,3 +113,99 @@ class AdvisorRestInput(RestInput):
         if not isinstance(sender, str) or not sender.strip() or len(sender) > 200:
             return "default"
         return sender
+
+
+# The site's own origins, the only ones the socket.io channel accepts.
+DEFAULT_SITE_ORIGINS = "http://localhost:8000,http://127.0.0.1:8000"
+MAX_SESSION_ID_CHARS = 100
+
+
+def site_origins() -> list[str]:
+    raw = os.environ.get("ADVISOR_SITE_ORIGINS", DEFAULT_SITE_ORIGINS)
+    return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+
+
+def clean_session_id(value: Any) -> str:
+    """The widget's session id, or a new one when it sent none or nonsense."""
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_SESSION_ID_CHARS
+        and value.isprintable()
+    ):
+        return value
+    return uuid.uuid4().hex
+
+
+class AdvisorSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel for the site's widget (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(
+        cls, credentials: dict[str, Any] | None
+    ) -> AdvisorSocketIOInput:
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", False),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+        )
+        channel.allowed_origins = site_origins()
+        return channel
+
+    allowed_origins: list[str]
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None
+        # Rasa passes [] ("no CORS handling"), which lets every origin connect.
+        sio.eio.cors_allowed_origins = self.allowed_origins
+
+        async def session_request(sid: str, data: dict | None) -> None:
+            session_id = clean_session_id((data or {}).get("session_id"))
+            if self.session_persistence:
+                entered = sio.enter_room(sid, session_id)
+                if inspect.isawaitable(entered):
+                    await entered
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        async def handle_message(sid: str, data: dict | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            if self.session_persistence:
+                if not data.get("session_id"):
+                    log.warning("socket.io message without a session id from %s", sid)
+                    return
+                sender_id = clean_session_id(data["session_id"])
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except json.JSONDecodeError:
+                    metadata = {}
+            await on_new_message(
+                UserMessage(
+                    clean_message(data.get("message")),
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata if isinstance(metadata, dict) else {},
+                )
+            )
+
+        # on() replaces the handlers Rasa registered for these events.
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        return blueprint

@@ -1,0 +1,137 @@
+"""The website (port 8000): pages about becoming an AI project manager, with the widget.
+
+Pages are rendered from the knowledge base (Jinja2 autoescapes everything).
+The widget is rasa-webchat from npm, served from ``node_modules`` by this app:
+no CDN. The widget's settings reach the page's script through ``data-``
+attributes, so the Content-Security-Policy can forbid inline scripts.
+
+Run with ``uvicorn --factory bot.web.app:create_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.db import session_factory_for
+from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
+from bot.settings import PROJECT_ROOT, get_settings
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+WEBCHAT_DIR = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    socket_url: str  # where the browser reaches the Rasa server's socket.io channel
+
+    @classmethod
+    def from_environment(cls) -> SiteConfig:
+        return cls(
+            socket_url=os.environ.get("ADVISOR_SOCKET_URL", "http://localhost:5005")
+        )
+
+    def content_security_policy(self) -> str:
+        origin = urlsplit(self.socket_url)
+        websocket = f"{'wss' if origin.scheme == 'https' else 'ws'}://{origin.netloc}"
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                # The widget (React) sets style attributes and injects its CSS.
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data:",
+                "font-src 'self' data:",
+                f"connect-src 'self' {self.socket_url} {websocket}",
+                "frame-ancestors 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+            ]
+        )
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response."""
+
+    def __init__(self, app: ASGIApp, config: SiteConfig) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", config.content_security_policy().encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(config: SiteConfig | None = None) -> Starlette:
+    config = config or SiteConfig.from_environment()
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def knowledge_base() -> KnowledgeBase:
+        return KnowledgeBase(session_factory_for(get_settings().database_url))
+
+    def page(request: Request, template: str, **context: object) -> Response:
+        try:
+            snapshot = knowledge_base().snapshot()
+        except KnowledgeBaseUnavailable as error:
+            log.error("knowledge base unavailable for %s: %s", request.url.path, error)
+            snapshot = None
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"kb": snapshot, "socket_url": config.socket_url, **context},
+            status_code=200 if snapshot is not None else 503,
+        )
+
+    async def home(request: Request) -> Response:
+        return page(request, "home.html", active="home")
+
+    async def programmes(request: Request) -> Response:
+        return page(request, "programmes.html", active="programmes")
+
+    async def privacy(request: Request) -> Response:
+        return page(request, "privacy.html", active="privacy")
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    routes = [
+        Route("/", home),
+        Route("/programmes", programmes),
+        Route("/privacy", privacy),
+        Route("/health", health),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount(
+            "/vendor/webchat", StaticFiles(directory=str(WEBCHAT_DIR), check_dir=False)
+        ),
+    ]
+    return Starlette(
+        routes=routes, middleware=[Middleware(SecurityHeaders, config=config)]
+    )

@@ -1,0 +1,170 @@
+"""Starting the real processes (action server, Rasa server, web app) for a test module.
+
+Test ports keep them clear of a running `make run`; a temporary seeded SQLite
+database holds the knowledge base, applications and the tracker store, as
+`make run` configures them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bot.settings import PROJECT_ROOT
+
+BIN = PROJECT_ROOT / ".venv" / "bin"
+MODEL = PROJECT_ROOT / "models" / "advisor.tar.gz"
+
+
+@dataclass
+class Stack:
+    folder: Path
+    rasa_port: int
+    actions_port: int
+    web_port: int | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.folder / 'advisor.db'}"
+
+    def env(self) -> dict[str, str]:
+        env = os.environ | {
+            "DATABASE_URL": self.database_url,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SANIC_HOST": "127.0.0.1",
+        }
+        if self.web_port:
+            env["ADVISOR_SITE_ORIGINS"] = self.web_url
+            env["ADVISOR_SOCKET_URL"] = self.rasa_url
+        return env
+
+    def _spawn(self, name: str, command: list[str | Path]) -> subprocess.Popen:
+        log = (self.folder / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def start_actions(self) -> None:
+        process = self._spawn(
+            "actions",
+            [
+                BIN / "python",
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.actions_port),
+            ],
+        )
+        wait(f"http://127.0.0.1:{self.actions_port}/health", process)
+
+    def start_rasa(self) -> subprocess.Popen:
+        process = self._spawn(
+            "rasa",
+            [
+                BIN / "rasa",
+                "run",
+                "--model",
+                str(MODEL),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+            ],
+        )
+        wait(f"{self.rasa_url}/", process)
+        return process
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server alone (the widget must cope with it being away)."""
+        for process in [
+            p for p in self.processes if Path(str(p.args[0])).name == "rasa"
+        ]:
+            stop(process)
+            self.processes.remove(process)
+
+    def start_web(self) -> None:
+        process = self._spawn(
+            "web",
+            [
+                BIN / "uvicorn",
+                "--factory",
+                "bot.web.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.web_port),
+                "--ws",
+                "none",
+            ],
+        )
+        wait(f"{self.web_url}/health", process)
+
+    def start(self) -> Stack:
+        if not MODEL.exists():
+            raise RuntimeError("no trained model: run `make train` first")
+        subprocess.run(
+            [BIN / "advisor", "seed"], env=self.env(), check=True, capture_output=True
+        )
+        self.start_actions()
+        self.start_rasa()
+        if self.web_port:
+            self.start_web()
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop(process)
+        self.processes.clear()
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:2]} exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(url)
