@@ -48,7 +48,7 @@ class Answer:
 
 
 def _bullets(lines: Sequence[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def _listing(names: Sequence[str]) -> str:
