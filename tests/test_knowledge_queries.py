@@ -121,3 +121,26 @@ def test_a_broken_database_is_unavailable(seeded) -> None:  # type: ignore[no-un
     kb = KnowledgeBase(seeded)
     with pytest.raises(KnowledgeBaseUnavailable):
         kb.topic("role")
+
+
+def test_within_the_recheck_window_no_database_read_is_needed(seeded) -> None:  # type: ignore[no-untyped-def]
+    kb = KnowledgeBase(seeded, recheck_seconds=3600)
+    first = kb.snapshot()
+    with seeded() as session, session.begin():
+        session.execute(delete(m.KnowledgeMeta))  # a read now would fail
+    assert kb.snapshot() is first
+
+
+def test_a_new_seed_is_picked_up_after_the_recheck_window(seeded, content_copy) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from bot.knowledge.load import seed
+
+    kb = KnowledgeBase(seeded, recheck_seconds=0)
+    assert kb.skills()[0].summary != "A new summary for the first area."
+    path = content_copy / "skills.yml"
+    data = yaml.safe_load(path.read_text())
+    data["areas"][0]["summary"] = "A new summary for the first area."
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    seed(seeded, content_copy)
+    assert kb.skills()[0].summary == "A new summary for the first area."

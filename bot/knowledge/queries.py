@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -102,17 +103,37 @@ def find_named(entries: Iterable[N], text: str | None) -> N | None:
 
 
 class KnowledgeBase:
-    """Read access to the knowledge base through a session factory."""
+    """Read access to the knowledge base through a session factory.
 
-    def __init__(self, session_factory: sessionmaker) -> None:
+    ``recheck_seconds``: how long a snapshot is trusted before the stored digest
+    is read again, so that a query costs no database round trip; a new seed is
+    picked up within that time.
+    """
+
+    def __init__(
+        self, session_factory: sessionmaker, recheck_seconds: float = 1.0
+    ) -> None:
         self._session_factory = session_factory
         self._snapshot: Snapshot | None = None
+        self._checked_at = float("-inf")
+        self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
 
     # -- loading -----------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         """The current content, re-read only when its digest changed."""
+        cached = self._snapshot
+        if (
+            cached is not None
+            and time.monotonic() - self._checked_at < self._recheck_seconds
+        ):
+            return cached
+        snapshot = self._current()
+        self._checked_at = time.monotonic()
+        return snapshot
+
+    def _current(self) -> Snapshot:
         try:
             with self._session_factory() as session:
                 digest = stored_digest(session)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,7 +95,9 @@ def create_app(config: SiteConfig | None = None) -> Starlette:
     config = config or SiteConfig.from_environment()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
+    @lru_cache(maxsize=1)
     def knowledge_base() -> KnowledgeBase:
+        # One per app, so that its snapshot cache serves every request.
         return KnowledgeBase(session_factory_for(get_settings().database_url))
 
     def page(request: Request, template: str, **context: object) -> Response:
