@@ -17,6 +17,9 @@ class _AnswerAction(Action):
     """Run :meth:`answer` and send it; apologise if the knowledge base is down."""
 
     action_name = ""
+    # False for answers about the conversation itself ("where does this come
+    # from?"), which must not change the topic a follow-up continues.
+    sets_topic = True
 
     def name(self) -> str:
         return self.action_name
@@ -31,7 +34,8 @@ class _AnswerAction(Action):
             answer = self.answer(tracker)
         except KnowledgeBaseUnavailable as error:
             return apologise(dispatcher, tracker, error)
-        return send(dispatcher, tracker, answer)
+        events = send(dispatcher, tracker, answer)
+        return events if self.sets_topic else []
 
 
 def _text(tracker: Tracker) -> str:
@@ -118,15 +122,7 @@ class ActionAnswerSource(_AnswerAction):
 
     action_name = "action_answer_source"
 
+    sets_topic = False
+
     def answer(self, tracker: Tracker) -> Answer:
         return get_advisor().source(tracker.get_slot("topic"))
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        try:
-            answer = self.answer(tracker)
-        except KnowledgeBaseUnavailable as error:
-            return apologise(dispatcher, tracker, error)
-        send(dispatcher, tracker, answer)
-        return []  # the topic stays what it was

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
+from sqlalchemy.orm import sessionmaker
 
 from bot import migrations
 from bot.db import make_engine, make_session_factory
@@ -21,6 +24,16 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create or upgrade the project database.")
 app.add_typer(db_app, name="db")
+
+
+@contextmanager
+def _database() -> Iterator[sessionmaker]:
+    """A session factory on the configured database, disposed of afterwards."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 def _knowledge_base() -> KnowledgeBase:
@@ -56,19 +69,15 @@ def seed(
     """Load the content files into the knowledge base (idempotent)."""
     settings = get_settings()
     migrations.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        result = seed_content(
-            make_session_factory(engine), directory or settings.knowledge_dir
-        )
+        with _database() as session_factory:
+            result = seed_content(session_factory, directory or settings.knowledge_dir)
     except ContentError as exc:
         typer.echo(
             f"Content refused, the database keeps its previous content:\n{exc}",
             err=True,
         )
         raise typer.Exit(code=2) from exc
-    finally:
-        engine.dispose()
     state = "seeded" if result.changed else "already up to date"
     typer.echo(f"knowledge base {state} (content {result.digest[:12]})")
 
@@ -143,13 +152,10 @@ def erase(
     from bot.applications.service import erase as erase_person
 
     _person(email, conversation)
-    engine = make_engine(get_settings().database_url)
-    try:
+    with _database() as session_factory:
         erased = erase_person(
-            make_session_factory(engine), email=email, conversation_id=conversation
+            session_factory, email=email, conversation_id=conversation
         )
-    finally:
-        engine.dispose()
     typer.echo(
         f"erased {erased.applications} application(s), {erased.handoffs} hand-off "
         f"request(s) and {erased.events} conversation event(s)"
@@ -167,13 +173,8 @@ def export(
     from bot.applications.service import export as export_person
 
     _person(email, conversation)
-    engine = make_engine(get_settings().database_url)
-    try:
-        data = export_person(
-            make_session_factory(engine), email=email, conversation_id=conversation
-        )
-    finally:
-        engine.dispose()
+    with _database() as session_factory:
+        data = export_person(session_factory, email=email, conversation_id=conversation)
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

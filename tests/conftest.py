@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import sessionmaker
 
 from bot import migrations
@@ -48,3 +49,26 @@ def content_copy(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, target)
     return target
+
+
+def clear_process_caches() -> None:
+    """Forget the settings, advisor and engines cached for the action server."""
+    from actions.common import get_advisor
+    from bot.db import session_factory_for
+    from bot.settings import get_settings
+
+    for cache in (get_settings, get_advisor, session_factory_for):
+        cache.cache_clear()
+
+
+@pytest.fixture
+def executor(
+    database_url: str, seeded: sessionmaker, monkeypatch
+) -> Iterator[ActionExecutor]:  # type: ignore[no-untyped-def]
+    """rasa-sdk's executor with every action, on the seeded test database."""
+    from tests.actions_support import make_executor
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    clear_process_caches()
+    yield make_executor()
+    clear_process_caches()

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 
-import pytest
 from rasa_sdk.executor import ActionExecutor
 
-from actions.common import get_advisor
-from bot.db import session_factory_for
 from bot.knowledge.queries import KnowledgeBase
-from bot.settings import get_settings
 from tests.actions_support import (
     entity,
     make_executor,
@@ -20,16 +15,7 @@ from tests.actions_support import (
     run_action,
     slot_events,
 )
-
-
-@pytest.fixture
-def executor(database_url: str, seeded, monkeypatch) -> Iterator[ActionExecutor]:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
-    yield make_executor()
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
+from tests.conftest import clear_process_caches
 
 
 def _buttons(result: dict) -> list[str]:
@@ -286,8 +272,7 @@ async def test_the_database_down_gives_an_apology_and_a_person(
     monkeypatch.setenv(
         "DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'nothing.db'}"
     )
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
+    clear_process_caches()
     caplog.set_level(logging.ERROR)
     result = await run_action(
         make_executor(),
@@ -299,8 +284,7 @@ async def test_the_database_down_gives_an_apology_and_a_person(
     assert result["responses"][0]["response"] == "utter_kb_unavailable"
     assert _buttons(result) == ["/request_human"]
     assert "visitor-42" in caplog.text
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
+    clear_process_caches()
 
 
 async def test_did_you_mean_offers_two_topics_in_words(

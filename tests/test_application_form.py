@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy import select
 
-from actions.common import get_advisor
 from bot.applications.models import Application, HandoffRequest
-from bot.db import session_factory_for
-from bot.settings import get_settings
 from tests.actions_support import (
     entity,
-    make_executor,
     rendered,
     run_action,
     slot_events,
@@ -29,16 +23,6 @@ COMPLETE = {
     "applicant_message": "-",
     "applicant_consent": True,
 }
-
-
-@pytest.fixture
-def executor(database_url: str, seeded, monkeypatch) -> Iterator[ActionExecutor]:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
-    yield make_executor()
-    for cache in (get_settings, get_advisor, session_factory_for):
-        cache.cache_clear()
 
 
 async def _validate(
