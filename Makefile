@@ -131,8 +131,10 @@ test: lint validate pytest test-stories ## Install, then run every test
 validate: $(MODEL_STAMP) ## rasa data validate (errors fail; warnings are checked by pytest)
 	$(RASA) data validate --quiet --data $(RASA_DATA)
 
+# tests/test_postgres.py runs the same code on Debian's PostgreSQL, started
+# (and installed when missing) by scripts/postgres-test-db.sh.
 pytest: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM)
-	$(BIN)/pytest
+	ADVISOR_TEST_POSTGRES_URL=$$(bash scripts/postgres-test-db.sh) $(BIN)/pytest
 
 test-stories: $(MODEL_STAMP) ## Rasa test stories against the trained model and the action server
 	bash scripts/test-stories.sh

@@ -113,6 +113,8 @@ def test_the_widget_greets_answers_and_keeps_the_conversation(
     screenshot(page, "desktop-greeting")
 
     send(page, "which skills do I need?")
+    # The widget shows typing dots for 0.8 to 3 s before each bot message.
+    expect(page.locator(".rw-typing-indication")).to_be_visible()
     bot_says(page, "Technical AI foundations")
     bot_says(page, "Clear communication and leadership")
 
