@@ -22,6 +22,7 @@ DATA_DIR := var
 DATABASE_URL ?= sqlite:///$(CURDIR)/$(DATA_DIR)/advisor.db
 ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export DATABASE_URL ACTION_ENDPOINT_URL
+SEED_STAMP := $(DATA_DIR)/.seeded-$(shell printf '%s' '$(DATABASE_URL)' | md5sum | cut -c1-12)
 SPACY_DIR := build/spacy-en
 GENERATED_NLU := data/nlu/generated/synonyms.yml
 KNOWLEDGE := $(wildcard data/knowledge/*.yml)
@@ -72,15 +73,19 @@ $(CHROMIUM):
 
 # --- build: database, knowledge base, NLP assets ----------------------------
 .PHONY: db build
-db: $(DATA_DIR)/.seeded ## Create or upgrade the database and seed the knowledge base
+db: $(SEED_STAMP) ## Create or upgrade the database and seed the knowledge base
 
-$(DATA_DIR)/.seeded: $(VENV)/.installed $(KNOWLEDGE) $(wildcard bot/knowledge/*.py bot/migrations/versions/*.py)
+# One stamp per database URL, so that pointing DATABASE_URL at a new database
+# (PostgreSQL, say) migrates and seeds it.
+$(SEED_STAMP): $(VENV)/.installed $(KNOWLEDGE) $(wildcard bot/knowledge/*.py bot/migrations/versions/*.py)
 	$(BIN)/advisor seed
 	@mkdir -p $(DATA_DIR) && touch $@
 
 build: $(SPACY_DIR)/.built ## Build the spaCy pipeline and the generated NLU files
 
-$(SPACY_DIR)/.built: $(DATA_DIR)/.seeded $(wildcard bot/nlp/*.py)
+# Built from the knowledge base's content: rebuilt when the content or the
+# builder changes, not when another database is seeded with the same content.
+$(SPACY_DIR)/.built: $(KNOWLEDGE) $(wildcard bot/nlp/*.py) | $(SEED_STAMP)
 	$(BIN)/advisor build-nlp
 	@touch $@
 
