@@ -88,3 +88,24 @@ def test_training_data_is_valid_and_warns_only_about_responses_sent_by_code() ->
 
 def test_every_response_the_code_sends_exists() -> None:
     assert _responses_sent_by_code() - set(DOMAIN["responses"]) == set()
+
+
+def _texts(path) -> set[str]:  # type: ignore[no-untyped-def]
+    """Example texts of an NLU file, without entity markup, lower case."""
+    markup = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+    data = yaml.safe_load(path.read_text())
+    return {
+        markup.sub(r"\1", line.strip()[2:]).strip().lower()
+        for block in data.get("nlu", [])
+        for line in (block.get("examples") or "").splitlines()
+        if line.strip().startswith("- ")
+    }
+
+
+def test_the_held_out_messages_are_never_trained_on() -> None:
+    held_out = _texts(PROJECT_ROOT / "tests" / "nlu_holdout.yml")
+    training: set[str] = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        training |= _texts(path)
+    assert len(held_out) >= 100
+    assert held_out & training == set()
