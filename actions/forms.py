@@ -109,7 +109,7 @@ class ValidateApplicationForm(FormValidationAction):
     ) -> dict:  # type: ignore[no-untyped-def]
         text = latest_entity(tracker, "location") or value
         try:
-            country, _code = validation.country(text)
+            country = validation.country(text)
         except validation.Invalid as error:
             return _refuse(
                 dispatcher, "applicant_country", error, place=str(value)[:60]

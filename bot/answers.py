@@ -276,13 +276,8 @@ class Advisor:
         values.update(region=region.name, outlook=region.summary, detail=region.detail)
         key = f"salary:{outlook.place_name.lower()}"
         if outlook.place is not None and outlook.resolved is None:
-            if (
-                outlook.place.name == region.name
-            ):  # pragma: no cover - regions are not places
-                response = "utter_salary_region"
-            else:
-                response = "utter_salary_named_place"
-                values["note"] = outlook.place.note
+            response = "utter_salary_named_place"
+            values["note"] = outlook.place.note
         elif outlook.place is not None:
             # A city of a country the article names: "Lyon" -> France.
             response = "utter_salary_city_in_named_country"

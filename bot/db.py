@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -45,8 +45,3 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 def session_factory_for(url: str) -> sessionmaker:
     """A cached session factory per URL, for long-running processes (action server)."""
     return make_session_factory(make_engine(url))
-
-
-def session_scope(url: str) -> Session:
-    """A new session on the database at ``url`` (use as a context manager)."""
-    return session_factory_for(url)()

@@ -71,11 +71,6 @@ def slot_events(result: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
 
 
-def fill(text: str, values: dict[str, Any]) -> str:
-    """The response text as Rasa's templated NLG would fill it."""
-    return text.format(**values)
-
-
 def rendered(result: dict[str, Any]) -> list[str]:
     """Each response of the result, filled with its values, as the visitor sees it."""
     texts = []

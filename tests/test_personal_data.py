@@ -24,8 +24,9 @@ from bot.applications.service import (
     store_handoff,
 )
 from bot.cli import app
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 from bot.tracker_store import AdvisorTrackerStore
+from tests.conftest import clear_process_caches
 
 NOW = dt.datetime(2026, 11, 25, 12, 0)
 
@@ -149,7 +150,7 @@ def test_the_cli_erases_and_exports(
     database_url: str, session_factory: sessionmaker, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
+    clear_process_caches()
     store_application(
         session_factory, _application("cli@example.org", conversation="c-cli")
     )
@@ -161,14 +162,14 @@ def test_the_cli_erases_and_exports(
     assert erased.exit_code == 0 and "erased 1 application(s)" in erased.output
     refused = runner.invoke(app, ["erase"])
     assert refused.exit_code == 2 and "--email or --conversation" in refused.output
-    get_settings.cache_clear()
+    clear_process_caches()
 
 
 def test_the_cli_seeds_shows_and_refuses_bad_content(
     database_url: str, content_copy, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
+    clear_process_caches()
     runner = CliRunner()
     assert "seeded" in runner.invoke(app, ["seed"]).output
     assert "already up to date" in runner.invoke(app, ["seed"]).output
@@ -180,4 +181,4 @@ def test_the_cli_seeds_shows_and_refuses_bad_content(
     assert (
         "role.yml" in refused.output and "keeps its previous content" in refused.output
     )
-    get_settings.cache_clear()
+    clear_process_caches()

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped
 
 from bot.models import Base
 
-STATUSES = ("new", "contacted", "closed")
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

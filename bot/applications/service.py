@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import delete, or_, select, text
@@ -63,7 +63,7 @@ def store_application(session_factory: sessionmaker, data: ApplicationData) -> S
                 session.commit()
                 return Stored(existing.reference, created=False)
             row = Application(
-                reference=new_reference("AP"), status="new", **_fields(data)
+                reference=new_reference("AP"), status="new", **asdict(data)
             )
             session.add(row)
             try:
@@ -77,21 +77,8 @@ def store_application(session_factory: sessionmaker, data: ApplicationData) -> S
     raise RuntimeError("could not store the application after several attempts")
 
 
-def _fields(data: ApplicationData) -> dict[str, Any]:
-    return {
-        "full_name": data.full_name,
-        "email": data.email,
-        "programme": data.programme,
-        "education": data.education,
-        "country": data.country,
-        "message": data.message,
-        "conversation_id": data.conversation_id,
-        "consent_at": data.consent_at,
-    }
-
-
 def _update(row: Application, data: ApplicationData) -> None:
-    for key, value in _fields(data).items():
+    for key, value in asdict(data).items():
         setattr(row, key, value)
     row.updated_at = utcnow()
 

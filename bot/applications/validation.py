@@ -92,12 +92,12 @@ def education(text: str | None) -> str:
     return cleaned
 
 
-def country(text: str | None) -> tuple[str, str]:
-    """(country name, ISO code) for any country or city the visitor names."""
+def country(text: str | None) -> str:
+    """The country of any country or city the visitor names."""
     place = get_resolver().resolve(text or "")
     if place is None:
         raise Invalid("utter_invalid_country")
-    return place.country, place.country_code
+    return place.country
 
 
 def message(text: str | None) -> str | None:

@@ -120,10 +120,6 @@ class PlaceResolver:
             continent=country["continentcode"],
         )
 
-    def country(self, code: str) -> ResolvedPlace | None:
-        """The country with ISO code ``code``, or None."""
-        return self._country(code) if code in self._countries else None
-
     def resolve(self, text: str) -> ResolvedPlace | None:
         """The place ``text`` names, or None when it names no known place."""
         if not text or len(text) > 100:
