@@ -1,0 +1,165 @@
+"""The tracker store's verified cache: fast, and never stale or duplicated.
+
+Two store instances on one SQLite file stand for two Rasa replicas sharing a
+database, as `make scale` runs them on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from bot.settings import PROJECT_ROOT
+from bot.tracker_store import AdvisorTrackerStore
+
+DOMAIN = Domain.from_path(PROJECT_ROOT / "domain.yml")
+
+
+@pytest.fixture
+def store(database_url: str, session_factory: sessionmaker) -> AdvisorTrackerStore:
+    return AdvisorTrackerStore(DOMAIN, host=database_url)
+
+
+@pytest.fixture
+def replica(database_url: str, session_factory: sessionmaker) -> AdvisorTrackerStore:
+    return AdvisorTrackerStore(DOMAIN, host=database_url)
+
+
+async def _conversation(
+    store: AdvisorTrackerStore, sender: str
+) -> DialogueStateTracker:
+    """A conversation past its first turn, as the Rasa server leaves it."""
+    tracker = DialogueStateTracker.from_events(
+        sender,
+        [ActionExecuted("action_session_start"), SessionStarted()],
+        DOMAIN.slots,
+    )
+    await store.save(tracker)
+    tracker = await store.retrieve(sender)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("how much does an AI PM earn?"))
+    tracker.update(SlotSet("topic", "salary"))
+    await store.save(tracker)
+    return tracker
+
+
+def _rows(session_factory: sessionmaker, sender: str) -> list[str]:
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"),
+                {"s": sender},
+            )
+        )
+
+
+async def test_the_next_turn_gets_the_saved_tracker_without_reloading_it(
+    store: AdvisorTrackerStore,
+) -> None:
+    tracker = await _conversation(store, "c1")
+    assert await store.retrieve("c1") is tracker
+
+
+async def test_a_cached_tracker_holds_what_the_database_holds(
+    store: AdvisorTrackerStore, replica: AdvisorTrackerStore
+) -> None:
+    cached = await _conversation(store, "c1")
+    loaded = await replica.retrieve("c1")  # a fresh read, as Rasa does it
+    assert loaded is not cached
+    assert loaded.current_state() == (await store.retrieve("c1")).current_state()
+    assert loaded.get_slot("topic") == "salary"
+
+
+async def test_saving_turn_after_turn_writes_each_event_once(
+    store: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    tracker = await _conversation(store, "c1")
+    for turn in range(5):
+        tracker = await store.retrieve("c1")
+        tracker.update(UserUttered(f"question {turn}"))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+    assert _rows(session_factory, "c1") == [
+        "action",  # action_session_start: stored, but before the session Rasa reads
+        "session_started",
+        "action",
+        "user",
+        "slot",
+        *["user", "action"] * 5,
+    ]
+    assert len(tracker.events) == 14
+
+
+async def test_what_another_replica_wrote_is_seen(
+    store: AdvisorTrackerStore, replica: AdvisorTrackerStore
+) -> None:
+    await _conversation(store, "c1")
+    elsewhere = await replica.retrieve("c1")
+    elsewhere.update(UserUttered("and in Canada?"))
+    elsewhere.update(SlotSet("location", "Canada"))
+    await replica.save(elsewhere)
+
+    here = await store.retrieve("c1")
+    assert here.get_slot("location") == "Canada"
+    assert here.latest_message.text == "and in Canada?"
+
+
+async def test_a_tracker_changed_but_never_saved_is_not_reused(
+    store: AdvisorTrackerStore,
+) -> None:
+    tracker = await _conversation(store, "c1")
+    tracker.update(SlotSet("location", "Canada"))  # a turn that failed half-way
+    again = await store.retrieve("c1")
+    assert again is not tracker
+    assert again.get_slot("location") is None
+
+
+async def test_an_erased_conversation_is_not_served_from_memory(
+    store: AdvisorTrackerStore, replica: AdvisorTrackerStore
+) -> None:
+    await _conversation(store, "c1")
+    replica.erase("c1")  # e.g. `advisor erase` or a purge in another process
+    assert await store.retrieve("c1") is None
+
+
+async def test_a_new_session_is_read_back_as_rasa_reads_it(
+    store: AdvisorTrackerStore,
+) -> None:
+    tracker = await _conversation(store, "c1")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    await store.save(tracker)
+    again = await store.retrieve("c1")
+    assert again is not tracker
+    assert again.events[0].type_name == "session_started"
+
+
+async def test_the_cache_can_be_turned_off(
+    database_url: str, session_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_TRACKER_CACHE_SIZE", "0")
+    store = AdvisorTrackerStore(DOMAIN, host=database_url)
+    tracker = await _conversation(store, "c1")
+    assert await store.retrieve("c1") is not tracker
+
+
+async def test_the_cache_keeps_the_most_recent_conversations(
+    database_url: str, session_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_TRACKER_CACHE_SIZE", "2")
+    store = AdvisorTrackerStore(DOMAIN, host=database_url)
+    first = await _conversation(store, "c1")
+    second = await _conversation(store, "c2")
+    third = await _conversation(store, "c3")
+    assert await store.retrieve("c1") is not first
+    assert await store.retrieve("c2") is second
+    assert await store.retrieve("c3") is third
