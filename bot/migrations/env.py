@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import bot.applications.models
-import bot.knowledge.models  # noqa: F401
+import bot.knowledge.models
+import bot.web.console.models  # noqa: F401
 from bot.db import make_engine
 from bot.models import Base
 

@@ -5,6 +5,9 @@ The widget is rasa-webchat from npm, served from ``node_modules`` by this app:
 no CDN. The widget's settings reach the page's script through ``data-``
 attributes, so the Content-Security-Policy can forbid inline scripts.
 
+The staff review console is mounted at ``/console`` (``bot/web/console/``),
+with its own, stricter policy (no widget, no inline styles) and no caching.
+
 Run with ``uvicorn --factory bot.web.app:create_app``.
 """
 
@@ -29,11 +32,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.db import session_factory_for
 from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
 from bot.settings import PROJECT_ROOT, get_settings
+from bot.web.console.config import ConsoleConfig
+from bot.web.console.routes import create_console
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 WEBCHAT_DIR = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib"
+CHARTJS_DIR = PROJECT_ROOT / "node_modules" / "chart.js" / "dist"
+CONSOLE_PREFIX = "/console"
+CONSOLE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -66,33 +87,48 @@ class SiteConfig:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response."""
+    """Adds the security headers to every response; the console's are its own."""
 
     def __init__(self, app: ASGIApp, config: SiteConfig) -> None:
         self.app = app
-        self.headers = [
-            (b"content-security-policy", config.content_security_policy().encode()),
+        common = [
             (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),
+        ]
+        self.headers = [
+            (b"content-security-policy", config.content_security_policy().encode()),
+            *common,
+        ]
+        self.console_headers = [
+            (b"content-security-policy", CONSOLE_POLICY.encode()),
+            # Pages of personal data: kept in no cache, shared or private.
+            (b"cache-control", b"no-store"),
+            *common,
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        console = path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+        headers = self.console_headers if console else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *self.headers]
+                message["headers"] = [*message["headers"], *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(config: SiteConfig | None = None) -> Starlette:
+def create_app(
+    config: SiteConfig | None = None, console: ConsoleConfig | None = None
+) -> Starlette:
     config = config or SiteConfig.from_environment()
+    console = console or ConsoleConfig.from_environment()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @lru_cache(maxsize=1)
@@ -134,6 +170,10 @@ def create_app(config: SiteConfig | None = None) -> Starlette:
         Mount(
             "/vendor/webchat", StaticFiles(directory=str(WEBCHAT_DIR), check_dir=False)
         ),
+        Mount(
+            "/vendor/chartjs", StaticFiles(directory=str(CHARTJS_DIR), check_dir=False)
+        ),
+        Mount(CONSOLE_PREFIX, app=create_console(console, templates)),
     ]
     return Starlette(
         routes=routes, middleware=[Middleware(SecurityHeaders, config=config)]
