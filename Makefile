@@ -64,6 +64,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
+# make scale (README, "Beyond one machine"): Debian's nginx and Redis, run in the
+# foreground by scripts/scale.py (no system service); installed with apt when missing.
+NGINX := /usr/sbin/nginx
+REDIS_SERVER := /usr/bin/redis-server
+$(NGINX) $(REDIS_SERVER):
+	@echo "Installing Debian's nginx and redis-server for make scale and its test"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx redis-server
+
 # Browser tests drive Debian's chromium (Playwright's own browser download
 # cannot work here); installed with apt when missing.
 CHROMIUM := /usr/bin/chromium
@@ -105,6 +113,7 @@ $(MODEL_STAMP): $(SPACY_DIR)/.built config.yml domain.yml $(TRAINING_DATA)
 run: $(MODEL_STAMP) node_modules/.installed ## Install, build, train if needed, start every process
 	@echo ""
 	@echo "  Website with the chat widget:   http://localhost:8000"
+	@echo "  Staff console:                  http://localhost:8000/console  (first admin: .venv/bin/advisor staff add EMAIL --role admin)"
 	@echo "  Rasa server (REST, socket.io):  http://localhost:5005  (REST: POST /webhooks/rest/webhook)"
 	@echo "  Action server:                  http://localhost:5055/health"
 	@echo "  Stop everything with Ctrl-C."
@@ -138,7 +147,7 @@ validate: $(MODEL_STAMP) ## rasa data validate (errors fail; warnings are checke
 
 # tests/test_postgres.py runs the same code on Debian's PostgreSQL, started
 # (and installed when missing) by scripts/postgres-test-db.sh.
-pytest: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM)
+pytest: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) $(NGINX) $(REDIS_SERVER)
 	ADVISOR_TEST_POSTGRES_URL=$$(bash scripts/postgres-test-db.sh) $(BIN)/pytest
 
 test-stories: $(MODEL_STAMP) ## Rasa test stories against the trained model and the action server
@@ -149,8 +158,14 @@ eval: $(MODEL_STAMP) ## 5-fold cross-validation of the NLU and the held-out set
 	$(PY) scripts/evaluate.py
 
 .PHONY: bench
-bench: $(MODEL_STAMP) ## REST latency and throughput, KB query times -> docs/bench.md
+bench: $(MODEL_STAMP) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, start and train times vs a stock bot; console pages -> docs/bench*.md
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_console.py
+
+# --- beyond one machine --------------------------------------------------------
+.PHONY: scale
+scale: $(MODEL_STAMP) node_modules/.installed $(NGINX) $(REDIS_SERVER) ## 2 Rasa servers, 2 action servers behind nginx, on PostgreSQL and Redis
+	$(PY) scripts/scale.py
 
 .PHONY: clean
 clean: ## Remove built and trained artefacts (keeps .venv and the database)

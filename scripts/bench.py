@@ -1,20 +1,30 @@
-"""`make bench`: how fast the bot answers, as medians over repeated runs.
+"""`make bench`: how fast the bot answers and what it costs, as medians of runs.
 
-Starts the stack (action server, and two Rasa servers on the same model: one as
-`make run` configures it, one with Rasa's own per-call JSON-schema validation)
-against a scratch copy of the database, unless told otherwise, then measures
-over the REST channel, beside the Rasa server's `/` endpoint as the floor:
-p50/p95 latency per turn and messages per second at 1 and 8 concurrent
-senders, for a fixed mix of knowledge-base questions and follow-ups. It also
-times the knowledge-base queries in process. Results: docs/bench.json and .md.
+Starts, on loopback test ports and a scratch copy of the database:
+- the advisor as `make run` configures it (action server, Rasa server, web app);
+- the same Rasa server with Rasa 3.6's own action-server client (per-call
+  JSON-schema check, a new HTTP session per call) and tracker store, for the
+  before/after of the fixes in bot/action_client.py and bot/tracker_store.py;
+- a stock `rasa init` bot, trained by this script with its default config
+  (DIET, TED, in-memory tracker store), the baseline a Rasa user knows.
+Then, over the REST channel, with the Rasa server's `/` endpoint as the floor:
+p50/p95 per turn and messages per second at 1, 8 and 32 concurrent senders for
+a fixed mix of knowledge-base questions, follow-ups and form turns; turn 1
+against turn 30 of one conversation; resident memory of every process; time
+from start to ready; train time; knowledge-base queries in process.
+Results: docs/bench.json, docs/bench.md and docs/bench.png.
+
+`--target URL` measures an already running front instead (`make scale`'s
+nginx) and writes docs/bench-<label>.json/.md. Every load goes to loopback only,
+is bounded in messages and time, and stops by itself.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -23,85 +33,229 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.evaluate import machine  # noqa: E402
+from tests.stack import BIN, MODEL, Stack  # noqa: E402
 
-ACTIONS_PORT = 5255
-SERVERS = {"advisor": 5205, "rasa_validation": 5206}
-QUESTIONS = [
+DOCS = ROOT / "docs"
+STOCK_DIR = ROOT / "var" / "bench" / "stock-bot"
+RUNS = 3
+SENDERS = (1, 8, 32)
+REQUEST_TIMEOUT = 60
+RUN_DEADLINE_SECONDS = 300  # a run that takes longer stops and is reported as such
+# One visitor's path: knowledge-base questions, follow-ups, then the application
+# form (name, email) left with "cancel", so that nothing is stored.
+MIX = [
     "which skills do I need?",
     "do I need python?",
     "and what about Scrum?",
     "how much does an AI project manager earn?",
     "and in Canada?",
     "what about Munich",
-    "what does an AI PM do day to day",
     "can a beginner become an AI project manager?",
     "what programmes does AI2 offer?",
-    "where does this come from?",
+    "I want to apply",
+    "Marie Curie",
+    "marie.curie@example.com",
+    "cancel",
 ]
-RUNS = 3
-CONCURRENCY = (1, 8)
+# Turn 1 against turn 30: one conversation of knowledge-base questions.
+LONG_CONVERSATION = [q for q in MIX[:8] for _ in range(4)][:30]
+PORTS = {  # rasa, actions, web
+    "advisor": (5205, 5255, 8205),
+    "rasa_defaults": (5206, 5256, None),
+    "stock": (5207, None, None),
+}
 
 
+# --- load ---------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def wait(url: str, seconds: float = 180) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < seconds:
-        try:
-            if requests.get(url, timeout=1).ok:
-                return time.monotonic() - start
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
+def say(session: requests.Session, url: str, sender: str, text: str) -> float:
+    started = time.perf_counter()
+    if text == "/":
+        response = session.get(url + "/", timeout=REQUEST_TIMEOUT)
+    else:
+        response = session.post(
+            url + "/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=REQUEST_TIMEOUT,
+        )
+    response.raise_for_status()
+    return (time.perf_counter() - started) * 1000
 
 
-def sender_loop(session: requests.Session, url: str, sender: str, turns: list[str]) -> list[float]:
-    latencies = []
-    for turn in turns:
-        started = time.perf_counter()
-        if turn == "/":
-            response = session.get(url + "/", timeout=30)
-        else:
-            response = session.post(url + "/webhooks/rest/webhook",
-                                    json={"sender": sender, "message": turn}, timeout=30)
-        response.raise_for_status()
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
+def measure(url: str, senders: int, turns: list[str]) -> dict:
+    """One run: `senders` visitors at once, each through `turns` (passes over MIX)."""
+    deadline = time.monotonic() + RUN_DEADLINE_SECONDS
 
-
-def measure(url: str, concurrency: int, turns: list[str], repeat: int = 3) -> dict:
-    """One run: `concurrency` senders, each going through `turns` `repeat` times."""
-    sessions = [requests.Session() for _ in range(concurrency)]
-
-    def one(i: int) -> list[float]:
-        sender = f"bench-{uuid.uuid4().hex[:8]}"
-        return [x for _ in range(repeat) for x in sender_loop(sessions[i], url, sender, turns)]
+    def visitor(_: int) -> list[float]:
+        with requests.Session() as session:
+            sender = f"bench-{uuid.uuid4().hex[:10]}"
+            return [
+                say(session, url, sender, text)
+                for text in turns
+                if time.monotonic() < deadline
+            ]
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        latencies = [x for chunk in pool.map(one, range(concurrency)) for x in chunk]
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        latencies = [x for chunk in pool.map(visitor, range(senders)) for x in chunk]
     elapsed = time.perf_counter() - started
-    return {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
-            "per_second": len(latencies) / elapsed}
+    return {
+        "p50": percentile(latencies, 0.5),
+        "p95": percentile(latencies, 0.95),
+        "per_second": len(latencies) / elapsed,
+        "messages": len(latencies),
+    }
 
 
-def median_of_runs(url: str, concurrency: int, turns: list[str]) -> dict:
-    runs = [measure(url, concurrency, turns) for _ in range(RUNS)]
+def median_of_runs(url: str, senders: int, turns: list[str]) -> dict:
+    runs = [measure(url, senders, turns) for _ in range(RUNS)]
     return {key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]}
 
 
+def turns_for(senders: int, mix: list[str]) -> list[str]:
+    """Enough turns per visitor for a stable median, bounded at 32 visitors."""
+    return mix * max(1, 3 // senders)
+
+
+def growth(url: str) -> dict:
+    """Median latency of turn 1 and of turn 30 over RUNS conversations."""
+    firsts, lasts = [], []
+    for _ in range(RUNS):
+        with requests.Session() as session:
+            sender = f"long-{uuid.uuid4().hex[:10]}"
+            latencies = [say(session, url, sender, t) for t in LONG_CONVERSATION]
+        firsts.append(latencies[0])
+        lasts.append(latencies[-1])
+    return {
+        "turn_1": round(statistics.median(firsts), 1),
+        "turn_30": round(statistics.median(lasts), 1),
+    }
+
+
+# --- processes ----------------------------------------------------------------
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc (Linux)."""
+    total = 0
+    pids = [pid, *_children(pid)]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return round(total / 1024, 1)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split()
+        for child in map(int, children):
+            found += [child, *_children(child)]
+    return found
+
+
+def memory(stack: Stack) -> dict[str, float]:
+    names = {"rasa": "rasa", "python": "actions", "uvicorn": "web"}
+    return {
+        names.get(Path(str(p.args[0])).name, str(p.args[0])): rss_mb(p.pid)
+        for p in stack.processes
+    }
+
+
+def timed(command: list, cwd: Path) -> float:
+    started = time.monotonic()
+    subprocess.run(
+        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    return round(time.monotonic() - started, 1)
+
+
+def stock_bot() -> tuple[Path, float | None]:
+    """A `rasa init` project with its default config, trained once and kept."""
+    model = STOCK_DIR / "models" / "stock.tar.gz"
+    record = STOCK_DIR / "train_seconds.json"
+    if model.exists() and record.exists():
+        return model, json.loads(record.read_text())["train_seconds"]
+    import rasa.cli
+
+    # What `rasa init` copies, without the training it starts itself.
+    shutil.rmtree(STOCK_DIR, ignore_errors=True)
+    shutil.copytree(Path(rasa.cli.__file__).parent / "initial_project", STOCK_DIR)
+    seconds = timed(
+        [BIN / "rasa", "train", "--out", "models", "--fixed-model-name", "stock"],
+        STOCK_DIR,
+    )
+    record.write_text(json.dumps({"train_seconds": seconds}))
+    return model, seconds
+
+
+def our_train_seconds(folder: Path) -> float:
+    """Train time of the advisor's model from scratch (the spaCy pipeline is built)."""
+    return timed(
+        [
+            BIN / "rasa",
+            "train",
+            "--data",
+            "data/nlu",
+            "data/rules",
+            "data/stories",
+            "--out",
+            str(folder),
+            "--force",
+        ],
+        ROOT,
+    )
+
+
+def rasa_defaults_endpoints(folder: Path) -> str:
+    """endpoints.yml with Rasa's own SQLTrackerStore on the same kind of database."""
+    path = folder / "endpoints-rasa-defaults.yml"
+    database = folder / "rasa_defaults" / "advisor.db"
+    path.write_text(
+        "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {database}\n"
+    )
+    return str(path)
+
+
+def start(folder: Path, name: str, **overrides: object) -> Stack:
+    rasa, actions, web = PORTS[name]
+    stack = Stack(
+        folder / name,
+        rasa_port=rasa,
+        actions_port=actions,
+        web_port=web,
+        start_timeout=600,
+    )
+    stack.folder.mkdir(parents=True)
+    for key, value in overrides.items():
+        setattr(stack, key, value)
+    try:
+        if name == "stock":
+            stack.start_rasa()
+        else:
+            stack.start()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+# --- the benchmark --------------------------------------------------------------
 def kb_query_times() -> dict:
     from bot.db import make_engine, make_session_factory
     from bot.knowledge.queries import KnowledgeBase
@@ -111,7 +265,7 @@ def kb_query_times() -> dict:
     kb.snapshot()
     kb.outlook_for_place("Munich")  # builds the place index once
     queries = {
-        "skills()": lambda: kb.skills(),
+        "skills()": kb.skills,
         "skill('do I need python?')": lambda: kb.skill("do I need python?"),
         "outlook_for_place('Munich')": lambda: kb.outlook_for_place("Munich"),
         "route_for_background('teacher')": lambda: kb.route_for_background("teacher"),
@@ -127,77 +281,203 @@ def kb_query_times() -> dict:
     return result
 
 
-def start_stack(folder: Path) -> tuple[list[subprocess.Popen], dict[str, float]]:
-    db = folder / "advisor.db"
-    shutil.copy(ROOT / "var" / "advisor.db", db)
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{db}", "SANIC_HOST": "127.0.0.1",
-                        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
-                        "RASA_TELEMETRY_ENABLED": "false"}
-    processes = [subprocess.Popen(
-        [BIN / "python", "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)]
-    ready = {}
-    for name, port in SERVERS.items():
-        server_env = env | {"ADVISOR_FAST_ACTION_VALIDATION": "0" if name == "rasa_validation" else "1"}
-        started = time.monotonic()
-        processes.append(subprocess.Popen(
-            [BIN / "rasa", "run", "--model", "models/advisor.tar.gz", "--interface", "127.0.0.1",
-             "--port", str(port), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-            cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True))
-        wait(f"http://127.0.0.1:{port}/")
-        ready[name] = round(time.monotonic() - started, 1)
-    wait(f"http://127.0.0.1:{ACTIONS_PORT}/health")
-    return processes, ready
-
-
-def main() -> int:
-    folder = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
-    processes, ready = start_stack(folder)
+def full(folder: Path) -> dict:
+    stock_model, stock_train = stock_bot()
+    results: dict = {
+        "machine": machine(),
+        "runs": RUNS,
+        "train_seconds": {"advisor": our_train_seconds(folder / "model")},
+        "kb_query_ms": kb_query_times(),
+        "rest": {},
+        "growth": {},
+    }
+    results["train_seconds"]["stock"] = stock_train
+    stacks: dict[str, Stack] = {}
     try:
-        results: dict = {"machine": machine(), "runs": RUNS, "ready_seconds": ready,
-                         "kb_query_ms": kb_query_times(), "rest": {}}
-        for concurrency in CONCURRENCY:
-            row = {"floor": median_of_runs(f"http://127.0.0.1:{SERVERS['advisor']}", concurrency, ["/"] * len(QUESTIONS))}
-            for name, port in SERVERS.items():
-                row[name] = median_of_runs(f"http://127.0.0.1:{port}", concurrency, QUESTIONS)
-            results["rest"][str(concurrency)] = row
+        stacks["advisor"] = start(folder, "advisor")
+        stacks["rasa_defaults"] = start(
+            folder,
+            "rasa_defaults",
+            endpoints=rasa_defaults_endpoints(folder),
+            extra_env={
+                "ADVISOR_FAST_ACTION_VALIDATION": "0",
+                "ADVISOR_SHARED_ACTION_SESSION": "0",
+            },
+        )
+        stacks["stock"] = start(folder, "stock", model=stock_model, project=STOCK_DIR)
+        results["ready_seconds"] = {
+            name: stack.ready_seconds for name, stack in stacks.items()
+        }
+        for senders in SENDERS:
+            row = {
+                "floor": median_of_runs(
+                    stacks["advisor"].rasa_url, senders, turns_for(senders, ["/"] * 12)
+                )
+            }
+            for name, stack in stacks.items():
+                if name == "rasa_defaults" and senders > 8:
+                    continue  # the "before" column; slow enough at 8
+                row[name] = median_of_runs(
+                    stack.rasa_url, senders, turns_for(senders, MIX)
+                )
+            results["rest"][str(senders)] = row
+        for name, stack in stacks.items():
+            results["growth"][name] = growth(stack.rasa_url)
+        results["memory_mb"] = {name: memory(s) for name, s in stacks.items()}
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
-    (ROOT / "docs" / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
-    (ROOT / "docs" / "bench.md").write_text(markdown(results))
-    print(markdown(results))
-    return 0
+        for stack in stacks.values():
+            stack.stop()
+    scaled(folder, results)
+    return results
+
+
+def scaled(folder: Path, results: dict) -> None:
+    """The same load through nginx on `make scale`'s layout (2 + 2 replicas)."""
+    from scripts import scale
+
+    if scale.missing_binaries():
+        results["scaled_skipped"] = f"missing: {', '.join(scale.missing_binaries())}"
+        return
+    started = time.monotonic()
+    with scale.scratch(scale.BENCH_PORTS, folder / "scale", "advisor_scale_bench") as s:
+        results["ready_seconds"]["scaled"] = {
+            "all": round(time.monotonic() - started, 1)
+        }
+        for senders in SENDERS:
+            results["rest"][str(senders)]["scaled"] = median_of_runs(
+                s.rasa_url, senders, turns_for(senders, MIX)
+            )
+        results["growth"]["scaled"] = growth(s.rasa_url)
+
+
+def against(url: str) -> dict:
+    host = urlsplit(url).hostname
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit(f"bench sends load to loopback only, not to {host}")
+    results: dict = {"machine": machine(), "runs": RUNS, "target": url, "rest": {}}
+    for senders in SENDERS:
+        results["rest"][str(senders)] = {
+            "floor": median_of_runs(url, senders, turns_for(senders, ["/"] * 12)),
+            "target": median_of_runs(url, senders, turns_for(senders, MIX)),
+        }
+    results["growth"] = {"target": growth(url)}
+    return results
+
+
+LABELS = {
+    "floor": "Rasa `/` (floor)",
+    "advisor": "advisor (as `make run`)",
+    "rasa_defaults": "advisor on Rasa's own client and tracker store (before)",
+    "stock": "stock `rasa init` bot",
+    "scaled": "`make scale`: nginx, 2 Rasa + 2 action servers, PostgreSQL, Redis",
+    "target": "advisor behind the target",
+}
 
 
 def markdown(results: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {results['machine']}; every figure is the median of "
-        f"{results['runs']} runs in one go. REST channel, {len(QUESTIONS)} knowledge-base "
-        "questions and follow-ups per sender, three times over.",
+        f"Written by `make bench` on {results['machine']}; each figure is the median "
+        f"of {results['runs']} runs in one go. REST channel; each visitor goes "
+        f"through {len(MIX)} turns (knowledge-base questions, follow-ups, the "
+        "application form), three times over at 1 sender.",
+    ]
+    if "target" in results:
+        lines += ["", f"Target: {results['target']}."]
+    lines += [
         "",
         "| senders | server | p50 ms | p95 ms | messages/s | p50 above floor |",
         "|---|---|---|---|---|---|",
     ]
-    labels = {"floor": "Rasa `/` (floor)", "advisor": "advisor (as `make run`)",
-              "rasa_validation": "advisor, Rasa's own per-call schema check"}
-    for concurrency, row in results["rest"].items():
+    for senders, row in results["rest"].items():
         for name, figures in row.items():
-            above = "" if name == "floor" else f"{figures['p50'] - row['floor']['p50']:.1f}"
-            lines.append(f"| {concurrency} | {labels[name]} | {figures['p50']} | {figures['p95']} | "
-                         f"{figures['per_second']} | {above} |")
-    lines += ["", "Knowledge-base queries in process (median ms over 500 calls):", ""]
-    lines += [f"- `{name}`: {ms} ms" for name, ms in results["kb_query_ms"].items()]
-    lines += ["", "Time from start to ready (s): " + ", ".join(
-        f"{name} {seconds}" for name, seconds in results["ready_seconds"].items())]
+            above = (
+                "" if name == "floor" else f"{figures['p50'] - row['floor']['p50']:.1f}"
+            )
+            lines.append(
+                f"| {senders} | {LABELS[name]} | {figures['p50']} | {figures['p95']} "
+                f"| {figures['per_second']} | {above} |"
+            )
+    lines += ["", "Turn 1 against turn 30 of one conversation (p50 ms):", ""]
+    lines += [
+        f"- {LABELS[name]}: {g['turn_1']} -> {g['turn_30']}"
+        for name, g in results["growth"].items()
+    ]
+    if "memory_mb" in results:
+        lines += ["", "Resident memory after the load (MB):", ""]
+        lines += [
+            f"- {LABELS[name]}: "
+            + ", ".join(f"{proc} {mb}" for proc, mb in procs.items())
+            for name, procs in results["memory_mb"].items()
+        ]
+        lines += ["", "Time from start to ready (s):", ""]
+        lines += [
+            f"- {LABELS[name]}: "
+            + ", ".join(f"{proc} {s}" for proc, s in ready.items())
+            for name, ready in results["ready_seconds"].items()
+        ]
+        lines += [
+            "",
+            "Train time (s): "
+            + ", ".join(f"{name} {s}" for name, s in results["train_seconds"].items()),
+        ]
+    if "kb_query_ms" in results:
+        lines += ["", "Knowledge-base queries in process (median ms of 500 calls):", ""]
+        lines += [f"- `{name}`: {ms} ms" for name, ms in results["kb_query_ms"].items()]
     return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in LABELS if n in results["rest"][str(SENDERS[0])]]
+    figure, (latency, throughput) = plt.subplots(1, 2, figsize=(11, 5))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        xs = [
+            j + i * width
+            for j, s in enumerate(results["rest"])
+            if name in results["rest"][s]
+        ]
+        rows = [row[name] for row in results["rest"].values() if name in row]
+        latency.bar(xs, [r["p50"] for r in rows], width, label=LABELS[name])
+        throughput.bar(xs, [r["per_second"] for r in rows], width)
+    for axis, title in ((latency, "p50 ms per turn"), (throughput, "messages/s")):
+        axis.set_xticks([j + 0.4 - width / 2 for j in range(len(results["rest"]))])
+        axis.set_xticklabels([f"{s} senders" for s in results["rest"]])
+        axis.set_title(title)
+        axis.set_yscale("log")
+    figure.legend(loc="lower center", ncol=2, fontsize="small")
+    figure.tight_layout(rect=(0, 0.16, 1, 1))
+    figure.savefig(path, dpi=100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--target", help="measure this running front (loopback)")
+    parser.add_argument("--label", default="scale", help="file suffix for --target")
+    args = parser.parse_args()
+    if not MODEL.exists():
+        raise SystemExit("no trained model: run `make train` first")
+    folder = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    try:
+        if args.target:
+            results, stem = against(args.target.rstrip("/")), f"bench-{args.label}"
+        else:
+            os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'kb.db'}"
+            subprocess.run([BIN / "advisor", "seed"], check=True, capture_output=True)
+            results, stem = full(folder), "bench"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    (DOCS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (DOCS / f"{stem}.md").write_text(markdown(results))
+    plot(results, DOCS / f"{stem}.png")
+    print(markdown(results))
+    return 0
 
 
 if __name__ == "__main__":

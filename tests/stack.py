@@ -1,14 +1,17 @@
-"""Starting the real processes (action server, Rasa server, web app) for a test module.
+"""Starting the real processes (action server, Rasa server, web app).
 
-Test ports keep them clear of a running `make run`; a temporary seeded SQLite
-database holds the knowledge base, applications and the tracker store, as
-`make run` configures them.
+Used by the end-to-end tests (one stack per test module) and by `make bench`
+(which also starts a stock `rasa init` bot through it: another project folder,
+model and environment). Test ports keep them clear of a running `make run`; a
+temporary seeded SQLite database holds the knowledge base, applications and the
+tracker store, as `make run` configures them.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -29,6 +32,12 @@ class Stack:
     actions_port: int
     web_port: int | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
+    model: Path = MODEL
+    project: Path = PROJECT_ROOT  # credentials.yml and endpoints.yml are read here
+    endpoints: str = "endpoints.yml"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    ready_seconds: dict[str, float] = field(default_factory=dict)  # start -> ready
+    start_timeout: float = 120
 
     @property
     def rasa_url(self) -> str:
@@ -52,13 +61,18 @@ class Stack:
         if self.web_port:
             env["ADVISOR_SITE_ORIGINS"] = self.web_url
             env["ADVISOR_SOCKET_URL"] = self.rasa_url
-        return env
+        return env | self.extra_env
 
-    def _spawn(self, name: str, command: list[str | Path]) -> subprocess.Popen:
+    def _spawn(
+        self, name: str, command: list[str | Path], port: int
+    ) -> subprocess.Popen:
+        if port_in_use(port):
+            # A leftover process would answer in place of this one.
+            raise RuntimeError(f"port {port} is already in use: {name} cannot start")
         log = (self.folder / f"{name}.log").open("w")
         process = subprocess.Popen(
             command,
-            cwd=PROJECT_ROOT,
+            cwd=self.project,
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -79,8 +93,9 @@ class Stack:
                 "--port",
                 str(self.actions_port),
             ],
+            self.actions_port,
         )
-        wait(f"http://127.0.0.1:{self.actions_port}/health", process)
+        self._wait("actions", f"http://127.0.0.1:{self.actions_port}/health", process)
 
     def start_rasa(self) -> subprocess.Popen:
         process = self._spawn(
@@ -89,7 +104,7 @@ class Stack:
                 BIN / "rasa",
                 "run",
                 "--model",
-                str(MODEL),
+                str(self.model),
                 "--interface",
                 "127.0.0.1",
                 "--port",
@@ -97,10 +112,11 @@ class Stack:
                 "--credentials",
                 "credentials.yml",
                 "--endpoints",
-                "endpoints.yml",
+                self.endpoints,
             ],
+            self.rasa_port,
         )
-        wait(f"{self.rasa_url}/", process)
+        self._wait("rasa", f"{self.rasa_url}/", process)
         return process
 
     def stop_rasa(self) -> None:
@@ -125,11 +141,17 @@ class Stack:
                 "--ws",
                 "none",
             ],
+            self.web_port,
         )
-        wait(f"{self.web_url}/health", process)
+        self._wait("web", f"{self.web_url}/health", process)
+
+    def _wait(self, name: str, url: str, process: subprocess.Popen) -> None:
+        started = time.monotonic()
+        wait(url, process, self.start_timeout)
+        self.ready_seconds[name] = round(time.monotonic() - started, 1)
 
     def start(self) -> Stack:
-        if not MODEL.exists():
+        if not self.model.exists():
             raise RuntimeError("no trained model: run `make train` first")
         subprocess.run(
             [BIN / "advisor", "seed"], env=self.env(), check=True, capture_output=True
@@ -144,6 +166,11 @@ class Stack:
         for process in self.processes:
             stop(process)
         self.processes.clear()
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop(process: subprocess.Popen) -> None:
