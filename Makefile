@@ -167,6 +167,10 @@ bench: $(MODEL_STAMP) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, s
 scale: $(MODEL_STAMP) node_modules/.installed $(NGINX) $(REDIS_SERVER) ## 2 Rasa servers, 2 action servers behind nginx, on PostgreSQL and Redis
 	$(PY) scripts/scale.py
 
+.PHONY: soak
+soak: $(MODEL_STAMP) ## 10 min, 8 senders on loopback: errors, tracker store, memory -> docs/soak.md
+	$(PY) scripts/soak.py
+
 .PHONY: clean
 clean: ## Remove built and trained artefacts (keeps .venv and the database)
 	rm -rf build models results data/nlu/generated .rasa

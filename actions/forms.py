@@ -6,18 +6,25 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import (
+    EventType,
+    FollowupAction,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import HUMAN_BUTTON, get_advisor, latest_entity
+from bot.answers import literal
 from bot.applications import validation
 from bot.applications.models import utcnow
 from bot.applications.service import ApplicationData, store_application
 from bot.db import session_factory_for
 from bot.knowledge.queries import KnowledgeBaseUnavailable
 from bot.settings import get_settings
+from bot.tracker_store import REFUSED_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +119,7 @@ class ValidateApplicationForm(FormValidationAction):
             country = validation.country(text)
         except validation.Invalid as error:
             return _refuse(
-                dispatcher, "applicant_country", error, place=str(value)[:60]
+                dispatcher, "applicant_country", error, place=literal(str(value)[:60])
             )
         return {"applicant_country": country}
 
@@ -156,6 +163,11 @@ def _reset() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
+def _forget() -> list[EventType]:
+    """No consent: empty the form, and have the tracker store remove its answers."""
+    return [*_reset(), SlotSet(REFUSED_SLOT, True)]
+
+
 def _programme_name(slug: str | None) -> str:
     try:
         return next(
@@ -177,16 +189,16 @@ class ActionApplicationSummary(Action):
     ) -> list[EventType]:
         if not tracker.get_slot("applicant_consent"):
             dispatcher.utter_message(response="utter_application_not_stored")
-            return _reset()
+            return _forget()
         message = tracker.get_slot("applicant_message")
         dispatcher.utter_message(
             response="utter_application_summary",
             name=tracker.get_slot("applicant_name"),
             email=tracker.get_slot("applicant_email"),
             programme=_programme_name(tracker.get_slot("applicant_programme")),
-            education=tracker.get_slot("applicant_education"),
+            education=literal(tracker.get_slot("applicant_education") or ""),
             country=tracker.get_slot("applicant_country"),
-            message="(none)" if message in (None, NO_MESSAGE) else message,
+            message="(none)" if message in (None, NO_MESSAGE) else literal(message),
         )
         return []
 
@@ -221,7 +233,8 @@ class ActionSubmitApplication(Action):
                 session_factory_for(get_settings().database_url), data
             )
         except (SQLAlchemyError, RuntimeError) as error:
-            # The slots are kept, so "yes" again retries once the database is back.
+            # The slots are kept, and the turn is undone: the dialogue is back under
+            # the summary, so "yes" (or "Try again") retries once the database is back.
             log.error(
                 "could not store the application of sender %s: %s",
                 tracker.sender_id,
@@ -231,7 +244,7 @@ class ActionSubmitApplication(Action):
                 response="utter_store_failed",
                 buttons=[{"title": "Try again", "payload": "/affirm"}, HUMAN_BUTTON],
             )
-            return []
+            return [UserUtteranceReverted(), FollowupAction("action_listen")]
         response = (
             "utter_application_stored"
             if stored.created
@@ -287,4 +300,4 @@ class ActionResetApplication(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_application_cancelled")
-        return _reset()
+        return _forget()

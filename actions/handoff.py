@@ -15,7 +15,7 @@ from bot.applications.models import utcnow
 from bot.applications.service import erase, store_handoff
 from bot.db import session_factory_for
 from bot.settings import get_settings
-from bot.tracker_store import ERASE_SLOT
+from bot.tracker_store import ERASE_SLOT, REFUSED_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,13 @@ class ActionSubmitHandoff(Action):
     ) -> list[EventType]:
         if not tracker.get_slot("handoff_consent"):
             dispatcher.utter_message(response="utter_handoff_no_consent")
-            return [SlotSet("handoff_consent", None)]
+            # Nothing kept without consent (bot/tracker_store.py removes the answers).
+            return [
+                SlotSet("handoff_consent", None),
+                SlotSet("applicant_name", None),
+                SlotSet("applicant_email", None),
+                SlotSet(REFUSED_SLOT, True),
+            ]
         email = tracker.get_slot("applicant_email")
         try:
             reference = store_handoff(

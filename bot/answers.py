@@ -12,6 +12,7 @@ repeated word for word.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,19 @@ _NEXT = {
 }
 
 
+def literal(text: str) -> str:
+    """Visitor text for a Markdown response: shown as typed, never a link or image.
+
+    Responses are Markdown (the widget renders it). Escaping the brackets (and
+    backslashes) is enough that nothing a visitor wrote becomes a link or an
+    image; HTML is already shown as text by the widget.
+    """
+    return _MARKDOWN_LINK_CHARS.sub(r"\\\g<0>", text)
+
+
+_MARKDOWN_LINK_CHARS = re.compile(r"[\\\[\]]")
+
+
 def next_buttons(topic: str) -> tuple[Button, ...]:
     return tuple(_ASK[t] for t in _NEXT[topic])
 
@@ -141,7 +155,7 @@ class Advisor:
                 [_with_buttons(say, next_buttons("skills"))],
             )
         if skill:
-            unknown = Say("utter_skill_unknown", {"skill": skill})
+            unknown = Say("utter_skill_unknown", {"skill": literal(skill)})
             return Answer(
                 "skills", "skills", [unknown, *self._skills_overview(answered).messages]
             )
@@ -262,7 +276,10 @@ class Advisor:
             )
             return Answer("salary", "salary", [say])
         outlook = self.kb.outlook_for_place(place)
-        values: dict[str, Any] = {"place": outlook.place_name, "no_figures": no_figures}
+        values: dict[str, Any] = {
+            "place": literal(outlook.place_name),
+            "no_figures": no_figures,
+        }
         if outlook.region is None:
             regions = _listing([r.name for r in self.kb.regions()])
             response = (
@@ -308,7 +325,9 @@ class Advisor:
             )
             return Answer("beginner", f"beginner:{route.background.slug}", [say])
         if background:
-            messages = [Say("utter_background_unknown", {"background": background})]
+            messages = [
+                Say("utter_background_unknown", {"background": literal(background)})
+            ]
         else:
             messages = []
         if "beginner" in answered and not background:

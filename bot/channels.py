@@ -6,7 +6,11 @@ process at start-up.
 
 * :class:`AdvisorRestInput` is Rasa's REST channel with input hygiene: an empty
   or blank message is answered with the help menu instead of silence, and a
-  message longer than :data:`MAX_MESSAGE_CHARS` is cut to that length.
+  message longer than :data:`MAX_MESSAGE_CHARS` is cut to that length. The
+  body must be a JSON object; a ``sender`` must be a printable string of at
+  most :data:`MAX_SENDER_ID_CHARS` characters (else 400 with a JSON error),
+  and a request without one gets a conversation of its own (the reply's
+  ``recipient_id`` names it) instead of Rasa's shared ``"default"``.
 * :class:`AdvisorSocketIOInput` is Rasa's socket.io channel (the website's
   widget) with three fixes: it accepts only the site's own origins (Rasa 3.6
   accepts any), it awaits ``enter_room`` so that replies reach a persistent
@@ -16,6 +20,10 @@ process at start-up.
   action-server response but builds the JSON-schema validator once: Rasa 3.6
   calls ``jsonschema.validate``, which re-checks the schema itself on every
   call (about 40 ms per custom action on these machines; 2 ms once cached).
+* :func:`bot.action_client.install_shared_action_session` makes the calls to
+  the action server reuse one kept-alive HTTP session (Rasa opens one per call).
+* Both channels install :func:`bot.resilience.install_action_failure_fallback`:
+  when the action server fails, the visitor gets an apology, not silence.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,7 +41,11 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+
+from bot.action_client import install_shared_action_session
+from bot.resilience import install_action_failure_fallback
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +53,21 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 # What an empty message becomes: the help menu, so that the visitor gets a reply.
 EMPTY_MESSAGE_PAYLOAD = "/help"
+# Longer sender ids are refused (400): cutting them could merge two conversations.
+MAX_SENDER_ID_CHARS = 128
+# REST metadata is stored with every message in the tracker store: kept small.
+MAX_METADATA_CHARS = 2000
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def clean_message(text: Any) -> str:
     """The text Rasa should handle for what a visitor sent."""
     if not isinstance(text, str) or not text.strip():
         return EMPTY_MESSAGE_PAYLOAD
-    text = text.replace("\x00", "")
+    # NUL bytes, and lone surrogates (valid in JSON, not in UTF-8: spaCy fails on them).
+    text = _SURROGATES.sub("\ufffd", text.replace("\x00", ""))
     if len(text) > MAX_MESSAGE_CHARS:
         log.info("message of %d characters cut to %d", len(text), MAX_MESSAGE_CHARS)
         text = text[:MAX_MESSAGE_CHARS]
@@ -101,18 +122,56 @@ class AdvisorRestInput(RestInput):
         # that `make bench` can show the difference in one run.
         if os.environ.get("ADVISOR_FAST_ACTION_VALIDATION", "1") != "0":
             install_fast_action_validation()
+        install_shared_action_session()
+        install_action_failure_fallback()
         return cls()
 
+    def _payload(self, req: Request) -> dict[str, Any]:
+        """The JSON object sent; anything else is refused with a JSON 400."""
+        payload = req.json  # invalid JSON: Sanic answers 400 itself
+        if not isinstance(payload, dict):
+            raise InvalidUsage(
+                'The body must be a JSON object: {"sender": "...", "message": "..."}.'
+            )
+        return payload
+
     def _extract_message(self, req: Request) -> str:
-        payload = req.json if isinstance(req.json, dict) else {}
-        return clean_message(payload.get("message"))
+        return clean_message(self._payload(req).get("message"))
 
     async def _extract_sender(self, req: Request) -> str:
-        payload = req.json if isinstance(req.json, dict) else {}
-        sender = payload.get("sender")
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > 200:
-            return "default"
-        return sender
+        return clean_sender(self._payload(req).get("sender"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        # Rasa lets the client name any channel; this is the REST channel.
+        return self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        metadata = self._payload(request).get("metadata")
+        if not isinstance(metadata, dict):
+            return None
+        if len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
+            log.info("metadata over %d characters dropped", MAX_METADATA_CHARS)
+            return None
+        return metadata
+
+
+def clean_sender(value: Any) -> str:
+    """The conversation id for a REST ``sender``; refuses what cannot be one.
+
+    No sender (or a blank one) gets a new conversation of its own, never Rasa's
+    ``"default"``, which every such request would share, personal data included.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return f"rest-{uuid.uuid4().hex}"
+    if not isinstance(value, str):
+        raise InvalidUsage("The sender must be a string.")
+    if len(value) > MAX_SENDER_ID_CHARS:
+        raise InvalidUsage(
+            f"The sender must be at most {MAX_SENDER_ID_CHARS} characters long."
+        )
+    if not value.isprintable():
+        raise InvalidUsage("The sender must not contain control characters.")
+    return value
 
 
 # The site's own origins, the only ones the socket.io channel accepts.
@@ -159,6 +218,7 @@ class AdvisorSocketIOInput(SocketIOInput):
             credentials.get("metadata_key", "metadata"),
         )
         channel.allowed_origins = site_origins()
+        install_action_failure_fallback()
         return channel
 
     allowed_origins: list[str]

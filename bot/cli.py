@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create or upgrade the project database.")
 app.add_typer(db_app, name="db")
+staff_app = typer.Typer(help="Staff accounts of the review console (/console).")
+app.add_typer(staff_app, name="staff")
 
 
 @contextmanager
@@ -166,16 +168,136 @@ def erase(
 def export(
     email: Optional[str] = typer.Option(None, help="The person's email."),
     conversation: Optional[str] = typer.Option(None, help="A conversation id."),
+    output_format: str = typer.Option(
+        "json",
+        "--format",
+        help="json, or csv (a row per field; cells a spreadsheet would run as a "
+        "formula start with ').",
+    ),
 ) -> None:
-    """Print everything stored about one person, as JSON."""
+    """Print everything stored about one person, as JSON or CSV."""
     import json
 
     from bot.applications.service import export as export_person
+    from bot.applications.service import export_csv
 
     _person(email, conversation)
+    if output_format not in ("json", "csv"):
+        typer.echo("--format is json or csv.", err=True)
+        raise typer.Exit(code=2)
     with _database() as session_factory:
         data = export_person(session_factory, email=email, conversation_id=conversation)
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    if output_format == "csv":
+        typer.echo(export_csv(data), nl=False)
+    else:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def purge(
+    older_than: Optional[int] = typer.Option(
+        None,
+        "--older-than",
+        metavar="DAYS",
+        help="Retention period in days (default: ADVISOR_RETENTION_DAYS, else 365).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count."),
+) -> None:
+    """Delete applications, hand-off requests and conversations older than DAYS."""
+    from bot.retention import purge as purge_old
+    from bot.retention import retention_days
+
+    try:
+        days = older_than if older_than is not None else retention_days()
+        if days < 1:
+            raise ValueError("the retention period must be at least one day")
+    except ValueError as exc:
+        typer.echo(f"Nothing purged: {exc}.", err=True)
+        raise typer.Exit(code=2) from exc
+    with _database() as session_factory:
+        purged = purge_old(session_factory, days, dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    typer.echo(
+        f"{verb} {purged.applications} application(s), {purged.handoffs} hand-off "
+        f"request(s) and {purged.conversations} conversation(s) "
+        f"({purged.events} event(s)) older than {days} days "
+        f"(before {purged.cutoff:%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+@staff_app.command("add")
+def staff_add(
+    email: str = typer.Argument(..., help="The staff member's email (their login)."),
+    role: str = typer.Option(
+        "reviewer", "--role", help="reviewer (read, tag, correct) or admin."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+) -> None:
+    """Create a console account; asks for the password (hidden, twice)."""
+    from bot.web.console.auth import StaffError, add_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    migrations.upgrade(get_settings().database_url)
+    try:
+        with _database() as session_factory, session_factory.begin() as session:
+            add_staff(session, email, password, role)
+    except StaffError as exc:
+        typer.echo(f"Not added: {exc}.", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"{email.strip().lower()} can log in at /console as {role}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List the console accounts."""
+    from bot.applications.models import utcnow
+    from bot.web.console.auth import list_staff, locked_until
+
+    with _database() as session_factory, session_factory() as session:
+        for staff in list_staff(session):
+            last = (
+                f"{staff.last_login_at:%Y-%m-%d %H:%M}"
+                if staff.last_login_at
+                else "never"
+            )
+            locked = locked_until(session, staff.email, utcnow())
+            lock = f", locked until {locked:%H:%M} UTC" if locked else ""
+            typer.echo(f"{staff.email}  {staff.role}  last login {last}{lock}")
+
+
+@staff_app.command("remove")
+def staff_remove(email: str = typer.Argument(..., help="The account's email.")) -> None:
+    """Delete a console account (its sessions end at their next request)."""
+    from bot.web.console.auth import remove_staff
+
+    with _database() as session_factory, session_factory.begin() as session:
+        removed = remove_staff(session, email)
+    if not removed:
+        typer.echo(f"No account {email}.", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"removed {email}")
+
+
+@app.command("export-corrections")
+def export_corrections(
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="The NLU file to write (default: data/nlu/corrections.yml)."
+    ),
+) -> None:
+    """Write the console's NLU corrections as Rasa training data."""
+    from bot.web.console.config import corrections_file
+    from bot.web.console.corrections import export_corrections as export_all
+
+    with _database() as session_factory:
+        result = export_all(session_factory, out or corrections_file())
+    typer.echo(f"wrote {result.examples} example(s) to {result.path}")
+    for text, reason in result.skipped:
+        typer.echo(f"  left out “{text}”: {reason}")
 
 
 def _display_url(url: str) -> str:

@@ -131,7 +131,10 @@ async def test_without_consent_nothing_is_stored(
     slots = COMPLETE | {"applicant_consent": False}
     summary = await run_action(executor, "action_application_summary", slots=slots)
     assert summary["responses"][0]["response"] == "utter_application_not_stored"
-    assert all(value is None for value in slot_events(summary).values())
+    slots = slot_events(summary)
+    # The form is emptied, and the tracker store told to remove what was typed.
+    assert slots.pop("personal_data_refused") is True
+    assert all(value is None for value in slots.values())
     submit = await run_action(executor, "action_submit_application", slots=slots)
     assert submit["responses"][0]["response"] == "utter_no_application"
     with seeded() as session:
@@ -205,8 +208,10 @@ async def test_change_without_a_field_asks_which(executor: ActionExecutor) -> No
 
 async def test_cancel_keeps_nothing(executor: ActionExecutor) -> None:
     result = await run_action(executor, "action_reset_application", slots=COMPLETE)
-    assert set(slot_events(result)) == set(COMPLETE)
-    assert all(value is None for value in slot_events(result).values())
+    slots = slot_events(result)
+    assert slots.pop("personal_data_refused") is True  # answers removed from events
+    assert set(slots) == set(COMPLETE)
+    assert all(value is None for value in slots.values())
 
 
 async def test_a_hand_off_is_recorded_for_staff(

@@ -16,6 +16,7 @@ from rasa.cli.utils import validate_files
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.utils.common import EXPECTED_WARNINGS
 
+from bot.resilience import APOLOGY_RESPONSES
 from bot.settings import PROJECT_ROOT
 
 # Sent by Rasa's own action_two_stage_fallback.
@@ -39,7 +40,8 @@ def _responses_sent_by_code() -> set[str]:
         # f"utter_{topic_slug}" and f"utter_{topic_slug}_again" for the list topics.
         for suffix in re.findall(r"f\"utter_\{topic_slug\}(_again)?\"", code):
             names.update(f"utter_{topic}{suffix}" for topic in ("degrees", "missions"))
-    return names
+    # Sent by the Rasa server when the action server fails.
+    return names | set(APOLOGY_RESPONSES)
 
 
 def _validation_warnings() -> list[str]:

@@ -7,7 +7,9 @@ reference a person can read out on the phone.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import secrets
 from dataclasses import asdict, dataclass
@@ -238,3 +240,46 @@ def _row(row: Application | HandoffRequest) -> dict[str, Any]:
     return {
         k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in data.items()
     }
+
+
+# What a spreadsheet runs as a formula when a cell starts with it ("CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = ("record", "number", "field", "value")
+# The fields of a conversation event worth a row; the rest stays in the JSON export.
+EVENT_FIELDS = ("event", "timestamp", "text", "name", "value")
+
+
+def csv_cell(value: Any) -> str:
+    """``value`` as a CSV cell that a spreadsheet shows as text and never runs.
+
+    A leading ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a ``'``
+    before it (OWASP's advice): visitors write these fields.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        cell = value
+    elif isinstance(value, dict | list):
+        cell = json.dumps(value, ensure_ascii=False)
+    else:
+        cell = str(value)
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def export_csv(data: dict[str, Any]) -> str:
+    """:func:`export`'s result as CSV: a row (record, number, field, value) a field."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record, rows, fields in (
+        ("application", data["applications"], None),
+        ("handoff_request", data["handoff_requests"], None),
+        ("conversation_event", data["conversation_events"], EVENT_FIELDS),
+    ):
+        for number, row in enumerate(rows, start=1):
+            for field in fields or row:
+                if field in row:
+                    writer.writerow(
+                        [record, number, csv_cell(field), csv_cell(row[field])]
+                    )
+    return out.getvalue()

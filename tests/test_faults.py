@@ -1,0 +1,232 @@
+"""Faults, with the real processes: no question or application may vanish.
+
+The action server stopped and started again, the Rasa server restarted in the
+middle of the application form, and the database locked by another writer
+while an application is being sent. One stack for the module (ports 5505 and
+5555); each test leaves it running as it found it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from bot.resilience import APOLOGY_RESPONSES
+from tests.actions_support import DOMAIN
+from tests.stack import Stack, stop
+
+pytestmark = pytest.mark.e2e
+
+APOLOGY = next(
+    DOMAIN["responses"][name][0]["text"]
+    for name in APOLOGY_RESPONSES
+    if name in DOMAIN["responses"]
+)
+STORE_FAILED = DOMAIN["responses"]["utter_store_failed"][0]["text"]
+ASK_NAME = "What's your full name?"
+ASK_EMAIL = "What email address should the admissions team use?"
+ASK_PROGRAMME = "Which programme are you interested in?"
+ASK_EDUCATION = "What is your current level of education?"
+DEVOPS = '/inform{"programme": "Specialised master\'s in DevOps"}'
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(
+        tmp_path_factory.mktemp("faults"), rasa_port=5505, actions_port=5555
+    )
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+def say(stack: Stack, sender: str, message: str) -> list[dict]:
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": message}),
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def payloads(replies: list[dict]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons", [])]
+
+
+def _action_server(stack: Stack):  # type: ignore[no-untyped-def]
+    return next((p for p in stack.processes if "rasa_sdk" in map(str, p.args)), None)
+
+
+def stop_actions(stack: Stack) -> None:
+    process = _action_server(stack)
+    if process is not None:
+        stop(process)
+        stack.processes.remove(process)
+
+
+def query(stack: Stack, sql: str, **params: object) -> list:
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql), params).all()
+    finally:
+        engine.dispose()
+
+
+def test_without_the_action_server_the_visitor_gets_an_apology_then_answers(
+    stack: Stack,
+) -> None:
+    _to_the_summary(stack, "fault-submit", "fault-submit@example.org")
+    stop_actions(stack)
+    try:
+        down = say(stack, "fault-question", "which skills do I need?")
+        assert texts(down) == APOLOGY
+        assert "/request_human" in payloads(down), "a way to reach a person"
+        # A form started meanwhile keeps nothing unvalidated and asks again.
+        assert ASK_NAME in texts(say(stack, "fault-form", "I want to apply"))
+        refused = texts(say(stack, "fault-form", "Ada Lovelace"))
+        assert refused.startswith(APOLOGY) and refused.endswith(ASK_NAME)
+        # An application confirmed meanwhile is not stored, and not lost either.
+        assert texts(say(stack, "fault-submit", "yes")) == APOLOGY
+    finally:
+        if _action_server(stack) is None:
+            stack.start_actions()
+    answer = texts(say(stack, "fault-question", "which skills do I need?"))
+    assert "Technical AI foundations" in answer and APOLOGY not in answer
+    assert ASK_EMAIL in texts(say(stack, "fault-form", "Ada Lovelace"))
+    assert "reference is AP-" in texts(say(stack, "fault-submit", "yes"))
+    assert len(_applications(stack, "fault-submit@example.org")) == 1
+    # The question asked while the server was down is kept in the tracker store.
+    asked = query(
+        stack,
+        "SELECT count(*) FROM events WHERE sender_id = 'fault-question' "
+        "AND type_name = 'user' AND data LIKE '%which skills do I need%'",
+    )
+    assert asked[0][0] == 2
+
+
+def test_a_rasa_restart_mid_form_keeps_the_answers(stack: Stack) -> None:
+    sender = "fault-restart"
+    say(stack, sender, "I want to apply")
+    say(stack, sender, "Grace Hopper")
+    assert ASK_PROGRAMME in texts(say(stack, sender, "grace@example.org"))
+    stack.stop_rasa()
+    stack.start_rasa()
+    assert ASK_EDUCATION in texts(say(stack, sender, DEVOPS))
+    for turn in ("Master's degree", "Belgium", "no"):
+        say(stack, sender, turn)
+    summary = texts(say(stack, sender, "yes"))
+    assert "- Name: Grace Hopper" in summary
+    assert "- Email: grace@example.org" in summary
+    assert "- Programme: Specialised master's in DevOps" in summary
+
+
+def _to_the_summary(stack: Stack, sender: str, email: str) -> None:
+    for turn in ("I want to apply", "Ada Lovelace", email, DEVOPS, "Master's degree"):
+        say(stack, sender, turn)
+    for turn in ("Morocco", "no"):
+        say(stack, sender, turn)
+    assert "Shall I send it" in texts(say(stack, sender, "yes"))
+
+
+class Lock:
+    """An exclusive transaction on the SQLite file: no other process may write."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False
+        )
+        self.connection.execute("BEGIN EXCLUSIVE")
+
+    def release(self) -> None:
+        self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def _send_while_locked(
+    stack: Stack, sender: str, release_when: str | None
+) -> list[dict]:
+    """Say "yes" under the summary with the database locked.
+
+    ``release_when``: a line of the action server's log after which the lock is
+    released (so the Rasa server can save the turn); None holds it to the end.
+    """
+    lock = Lock(stack.folder / "advisor.db")
+    replies: list[list[dict]] = []
+    sending = threading.Thread(target=lambda: replies.append(say(stack, sender, "yes")))
+    sending.start()
+    try:
+        if release_when is not None:
+            log = stack.folder / "actions.log"
+            deadline = time.monotonic() + 60
+            while release_when not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            lock.release()
+        sending.join(timeout=90)
+    finally:
+        if release_when is None:
+            lock.release()
+    assert replies, "no reply"
+    return replies[0]
+
+
+def _applications(stack: Stack, email: str) -> list:
+    return query(
+        stack,
+        "SELECT reference, full_name, programme, country FROM applications "
+        "WHERE email = :email",
+        email=email,
+    )
+
+
+@pytest.mark.parametrize("release", ["after the action failed", "after the reply"])
+def test_a_locked_database_loses_no_application(stack: Stack, release: str) -> None:
+    # Released after the action failed, the Rasa server saves the failed turn;
+    # after the reply, it could not save it either (Rasa keeps it in memory).
+    sender = "fault-db-" + release.removeprefix("after the ").replace(" ", "-")
+    email = f"{sender}@example.org"
+    _to_the_summary(stack, sender, email)
+    failed_line = f"could not store the application of sender {sender}"
+    replies = _send_while_locked(
+        stack, sender, failed_line if release == "after the action failed" else None
+    )
+    # Told plainly, with a way to try again and a way to reach a person.
+    assert texts(replies) == STORE_FAILED
+    assert {"/affirm", "/request_human"} <= set(payloads(replies))
+    assert _applications(stack, email) == []
+    # Trying again (the button) once the database is free stores the answers given.
+    stored = texts(say(stack, sender, "/affirm"))
+    reference = re.search(r"reference is (AP-[A-Z0-9]{6})", stored)
+    assert reference, stored
+    assert _applications(stack, email) == [
+        (reference.group(1), "Ada Lovelace", "master-devops", "Morocco")
+    ]
+
+
+def test_a_short_lock_only_delays_the_application(stack: Stack) -> None:
+    sender, email = "fault-db-short", "fault-db-short@example.org"
+    _to_the_summary(stack, sender, email)
+    lock = Lock(stack.folder / "advisor.db")
+    timer = threading.Timer(1.5, lock.release)
+    timer.start()
+    try:
+        stored = texts(say(stack, sender, "yes"))
+    finally:
+        timer.join()
+    assert "reference is AP-" in stored, stored
+    assert len(_applications(stack, email)) == 1
