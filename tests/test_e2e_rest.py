@@ -151,6 +151,27 @@ def test_delete_my_data_erases_the_conversation(stack: Stack) -> None:
     assert (left, applications) == (0, 0)
 
 
+def test_a_cancelled_application_leaves_no_name_or_email_behind(
+    stack: Stack,
+) -> None:
+    sender = "e2e-cancelled"
+    for turn in ["I want to apply", "Grace Hopper", "grace@example.org"]:
+        say(stack, sender, turn)
+    assert "kept none" in texts(say(stack, sender, "cancel"))
+    engine = create_engine(stack.database_url)
+    with engine.connect() as connection:
+        stored = " ".join(
+            connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}
+            ).scalars()
+        )
+    engine.dispose()
+    assert "I want to apply" in stored
+    assert "Grace Hopper" not in stored and "grace@example.org" not in stored
+    # The conversation goes on, and the form starts empty if asked again.
+    assert "name" in texts(say(stack, sender, "I want to apply")).lower()
+
+
 def test_the_http_api_is_not_exposed(stack: Stack) -> None:
     assert requests.get(f"{stack.rasa_url}/status", timeout=5).status_code == 404
     assert (

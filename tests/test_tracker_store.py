@@ -10,6 +10,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -163,3 +164,37 @@ async def test_the_cache_keeps_the_most_recent_conversations(
     assert await store.retrieve("c1") is not first
     assert await store.retrieve("c2") is second
     assert await store.retrieve("c3") is third
+
+
+async def test_without_consent_the_form_answers_leave_every_stored_event(
+    store: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    tracker = await _conversation(store, "c1")
+    for answer, slot in (
+        ("Zoë Martin", "applicant_name"),
+        ("zoe@example.org", "applicant_email"),
+    ):
+        tracker.update(UserUttered(answer))
+        tracker.update(SlotSet(slot, answer))
+    tracker.update(BotUttered("Zoë Martin, zoe@example.org: shall I send it?"))
+    await store.save(tracker)
+    tracker = await store.retrieve("c1")
+    tracker.update(UserUttered("no, cancel"))
+    tracker.update(SlotSet("applicant_name", None))
+    tracker.update(SlotSet("applicant_email", None))
+    tracker.update(SlotSet("personal_data_refused", True))
+    await store.save(tracker)
+
+    with session_factory() as session:
+        stored = " ".join(
+            session.scalars(text("SELECT data FROM events WHERE sender_id = 'c1'"))
+        )
+    assert "zoe@example.org" not in stored
+    assert "Martin" not in stored and "Zo\\u00eb" not in stored
+    # 2 messages (text and parse_data.text), 2 slot values, 2 in the reply
+    assert stored.count("[removed: no consent]") == 8
+    assert "how much does an AI PM earn?" in stored  # the rest is kept
+    again = await store.retrieve("c1")
+    assert again is not tracker  # read back without them
+    assert "zoe@example.org" not in str(again.current_state())
+    assert again.get_slot("personal_data_refused") is None
