@@ -27,6 +27,13 @@ cancel or refuse consent. When a turn sets the ``personal_data_refused`` slot
 every stored event of the conversation (visitor messages, the bot's summary,
 slot values), replacing them with :data:`REDACTED`.
 
+**A database that is down or locked loses nothing.** When a save fails, the
+conversation's unsaved events stay here, in order, and the conversation goes
+on from memory; the next message (or save) writes them once the database is
+back. Without this, Rasa's ``FailSafeTrackerStore`` would keep them in an
+in-memory store that is never written back, and start the visitor on an empty
+conversation while the database cannot be read.
+
 **Erasure.** Rasa saves a turn by appending the tracker's events past those
 already stored, so events deleted by an action during the turn would be written
 straight back at its end. Erasure therefore happens here: when the turn set the
@@ -53,6 +60,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -64,6 +72,7 @@ REFUSED_SLOT = "personal_data_refused"
 # level of education alone does not).
 PERSONAL_SLOTS = ("applicant_name", "applicant_email", "applicant_message")
 REDACTED = "[removed: no consent]"
+SQLITE_BUSY_MS = 5000  # how long a write waits for a locked SQLite database
 CACHE_SIZE_VARIABLE = "ADVISOR_TRACKER_CACHE_SIZE"
 DEFAULT_CACHE_SIZE = 200
 
@@ -73,16 +82,17 @@ class _Stored:
     """A tracker as this process last saved it, and what the database held then."""
 
     tracker: DialogueStateTracker
-    events: int  # len(tracker.events) when saved
+    events: int  # how many of tracker.events the database holds
     last_id: int | None  # max(events.id) of the conversation after the save
     rows: int  # count of the conversation's rows after the save
+    pending: bool = False  # events past `events` could not be written yet
 
 
 def _sqlite_synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -109,7 +119,7 @@ class AdvisorTrackerStore(SQLTrackerStore):
             url,
             poolclass=QueuePool,
             pool_size=4,
-            connect_args={"check_same_thread": False, "timeout": 5},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
         )
         sa.event.listen(self.engine, "connect", _sqlite_synchronous_normal)
         self.sessionmaker = sessionmaker(bind=self.engine)
@@ -118,9 +128,23 @@ class AdvisorTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         stored = self._cache.get(sender_id)
         if stored is not None:
-            if self._still_current(stored):
-                self._cache.move_to_end(sender_id)
-                return stored.tracker
+            try:
+                if stored.pending:
+                    self._write_pending(stored)
+                    return stored.tracker
+                if self._still_current(stored):
+                    self._cache.move_to_end(sender_id)
+                    return stored.tracker
+            except SQLAlchemyError as error:
+                if stored.pending or len(stored.tracker.events) == stored.events:
+                    log.error(
+                        "database unavailable; conversation %s goes on from memory"
+                        " until it can be written: %s",
+                        sender_id,
+                        error,
+                    )
+                    return stored.tracker
+                raise
             del self._cache[sender_id]
         return await super().retrieve(sender_id)
 
@@ -145,19 +169,28 @@ class AdvisorTrackerStore(SQLTrackerStore):
             tracker.update(SlotSet(REFUSED_SLOT, None))  # done: this turn's request
         await self.stream_events(tracker)
         stored = self._cache.pop(tracker.sender_id, None)
-        with self.session_scope() as session:
-            if stored is not None and stored.tracker is tracker:
-                new_events = list(tracker.events)[stored.events :]
-            else:
-                new_events = list(self._additional_events(session, tracker))
-            rows = [self._row(tracker.sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.commit()
-            last_id, count = session.execute(
-                sa.select(
-                    sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)
-                ).where(self.SQLEvent.sender_id == tracker.sender_id)
-            ).one()
+        known = stored is not None and stored.tracker is tracker
+        try:
+            with self.session_scope() as session:
+                if known:
+                    new_events = list(tracker.events)[stored.events :]
+                else:
+                    new_events = list(self._additional_events(session, tracker))
+                last_id, count = self._write(session, tracker.sender_id, new_events)
+        except SQLAlchemyError as error:
+            if not known:
+                raise  # what the database holds is unknown: Rasa's fail-safe store
+            # Kept here, in order, and written by the next retrieve or save.
+            log.error(
+                "could not save conversation %s, kept until it can be: %s",
+                tracker.sender_id,
+                error,
+            )
+            if refused:  # ask again, so the redaction follows the write
+                tracker.update(SlotSet(REFUSED_SLOT, True))
+            stored.pending = True
+            self._cache[tracker.sender_id] = stored
+            return
         if refused:
             self.redact(tracker.sender_id, _personal_values(tracker.events))
             return  # the tracker in memory still holds them: read back next turn
@@ -169,8 +202,37 @@ class AdvisorTrackerStore(SQLTrackerStore):
         self._cache[tracker.sender_id] = _Stored(
             tracker, len(tracker.events), last_id, count
         )
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Least recently used first; never a tracker with unsaved events."""
+        excess = len(self._cache) - self._cache_size
+        for sender_id in [s for s, v in self._cache.items() if not v.pending][:excess]:
+            del self._cache[sender_id]
+
+    def _write(
+        self, session: Any, sender_id: str, events: list[Any]
+    ) -> tuple[int | None, int]:
+        """Append ``events``; the conversation's max(id) and row count after."""
+        session.add_all([self._row(sender_id, event) for event in events])
+        session.commit()
+        last_id, count = session.execute(
+            sa.select(
+                sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)
+            ).where(self.SQLEvent.sender_id == sender_id)
+        ).one()
+        return last_id, count
+
+    def _write_pending(self, stored: _Stored) -> None:
+        tracker = stored.tracker
+        with self.session_scope() as session:
+            stored.last_id, stored.rows = self._write(
+                session, tracker.sender_id, list(tracker.events)[stored.events :]
+            )
+        stored.events, stored.pending = len(tracker.events), False
+        log.info(
+            "saved conversation %s after the database came back", tracker.sender_id
+        )
 
     def _row(self, sender_id: str, event: Any) -> Any:
         """The row Rasa's ``SQLTrackerStore.save`` writes for ``event``."""

@@ -6,6 +6,8 @@ database, as `make scale` runs them on PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -198,3 +200,49 @@ async def test_without_consent_the_form_answers_leave_every_stored_event(
     assert again is not tracker  # read back without them
     assert "zoe@example.org" not in str(again.current_state())
     assert again.get_slot("personal_data_refused") is None
+
+
+@pytest.fixture
+def impatient_store(
+    database_url: str, session_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> AdvisorTrackerStore:
+    """Gives up on a locked database after 50 ms instead of 5 s."""
+    monkeypatch.setattr("bot.tracker_store.SQLITE_BUSY_MS", 50)
+    return AdvisorTrackerStore(DOMAIN, host=database_url)
+
+
+def _lock(database_url: str) -> sqlite3.Connection:
+    """Another process's long write: every other writer gets 'database is locked'."""
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.05)
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+async def test_a_locked_database_loses_nothing_and_the_conversation_goes_on(
+    impatient_store: AdvisorTrackerStore,
+    database_url: str,
+    session_factory: sessionmaker,
+) -> None:
+    store = impatient_store
+    tracker = await _conversation(store, "c1")
+    holder = _lock(database_url)
+    try:
+        tracker = await store.retrieve("c1")
+        tracker.update(UserUttered("I want to apply"))
+        tracker.update(SlotSet("applicant_name", "Ada Lovelace"))
+        await store.save(tracker)  # fails inside, kept in memory
+        again = await store.retrieve("c1")  # still locked: from memory
+        assert again is tracker
+        assert again.get_slot("applicant_name") == "Ada Lovelace"
+        again.update(UserUttered("ada@example.org"))
+        await store.save(again)
+        assert _rows(session_factory, "c1")[-1] == "slot"  # nothing new written yet
+    finally:
+        holder.rollback()
+        holder.close()
+
+    back = await store.retrieve("c1")  # the database is back: written, in order
+    assert _rows(session_factory, "c1")[-3:] == ["user", "slot", "user"]
+    fresh = await AdvisorTrackerStore(DOMAIN, host=database_url).retrieve("c1")
+    assert fresh.current_state() == back.current_state()
+    assert fresh.get_slot("applicant_name") == "Ada Lovelace"
