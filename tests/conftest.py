@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import sessionmaker
 
@@ -15,6 +16,7 @@ from bot.db import make_engine, make_session_factory
 from bot.knowledge.load import seed
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
+from tests.browser import chromium, new_page
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 
@@ -72,3 +74,20 @@ def executor(
     clear_process_caches()
     yield make_executor()
     clear_process_caches()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per test module.
+
+    Not per session: Playwright's sync API keeps its event loop running while
+    the browser is open, and the async tests of other modules need their own.
+    """
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with new_page(browser) as opened:
+        yield opened

@@ -21,25 +21,13 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import TIMEOUT, screenshot
 from tests.stack import BIN, Stack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT = 20_000
-expect.set_options(timeout=TIMEOUT)
 
 ADMIN = ("lead@ai2.example.org", "a long admin passphrase")
 PAYLOAD = "<script>alert(1)</script>"
@@ -133,18 +121,6 @@ def visitor(stack: ConsoleStack) -> Visitor:
     return Visitor(sender, found.group(1))
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 @dataclass
 class Watched:
     page: Page
@@ -182,11 +158,6 @@ def staff(browser: Browser, stack: ConsoleStack) -> Iterator[Watched]:
     expect(page).to_have_url(re.compile(r"/console/conversations$"))
     yield watched
     context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def open_conversation(page: Page, visitor: Visitor) -> None:

@@ -103,11 +103,39 @@ APPLICATION_TURNS = [
 ]
 
 
+# Names as applicants write them: up to 100 distinct people.
+FIRST_NAMES = [
+    "Amina",
+    "Lucas",
+    "Sofia",
+    "Kenji",
+    "Fatou",
+    "Omar",
+    "Ines",
+    "Mateo",
+    "Leila",
+    "Noah",
+]
+LAST_NAMES = [
+    "Diallo",
+    "Moreau",
+    "Rossi",
+    "Sato",
+    "Haddad",
+    "Silva",
+    "Novak",
+    "Mensah",
+    "Dubois",
+    "Kaya",
+]
+
+
 def _apply(stack: Stack, number: int) -> str:
     sender = f"e2e-apply-{number}"
+    first, last = FIRST_NAMES[number % 10], LAST_NAMES[number // 10 % 10]
     values = {
-        "name": f"Applicant {chr(65 + number % 26)}{chr(65 + number // 26)}",
-        "email": f"applicant{number}@example.org",
+        "name": f"{first} {last}",
+        "email": f"{first.lower()}.{last.lower()}{number}@example.org",
     }
     replies: list[dict] = []
     for turn in APPLICATION_TURNS:
@@ -131,7 +159,11 @@ def test_fifty_parallel_applications_are_each_stored_once(
     assert len(rows) == 50
     assert sorted(r.reference for r in rows) == sorted(references)
     assert len(set(references)) == 50
-    assert all(r.conversation_id == f"e2e-apply-{r.email[9:-12]}" for r in rows)
+    number = re.compile(r"(\d+)@")
+    assert all(
+        r.conversation_id == "e2e-apply-" + number.search(r.email).group(1)
+        for r in rows
+    )
 
 
 def test_delete_my_data_erases_the_conversation(stack: Stack) -> None:

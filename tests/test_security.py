@@ -17,16 +17,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bot.answers import literal
 from bot.settings import PROJECT_ROOT
 from tests.stack import Stack
-from tests.test_web import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, bot_says, open_chat, send
+from tests.test_web import bot_says, open_chat, send
 
 pytestmark = pytest.mark.e2e
 
@@ -166,27 +165,6 @@ PAYLOAD = (
     "[click me](javascript:alert('link')) <a href=\"javascript:alert('a')\">a</a> "
     "![pixel](http://127.0.0.1:9/pixel.png)"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    yield page
-    context.close()
 
 
 def test_payloads_repeated_by_the_bot_are_shown_as_text(
