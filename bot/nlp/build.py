@@ -12,6 +12,12 @@ parts that ship in PyPI packages and from the knowledge base:
 Rasa's ``SpacyNLP`` loads the result from a local folder. The same knowledge
 base produces ``data/nlu/generated/synonyms.yml`` so that entity values are
 normalised to the names the knowledge base uses, without typing them twice.
+
+Backgrounds come from the knowledge base and from a vocabulary of the jobs
+visitors name (``data/nlu/lookups/backgrounds.yml``: "marketing manager",
+"product owner"), each mapped there to the nearest background of the knowledge
+base. That file is Rasa training data (entity synonyms), so Rasa maps the
+values itself; this module only adds its phrases to the ruler.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from spacy.lookups import load_lookups
 
 from bot.knowledge.places import get_resolver, normalise
 from bot.knowledge.queries import KnowledgeBase
+from bot.settings import PROJECT_ROOT
 
 # A one-word city whose name is this common as an English word ("nice", "mobile")
 # is only tagged when capitalised. The threshold is a log-probability from
@@ -49,6 +56,44 @@ EXTRA_PLACE_NAMES = (
     "the States",
 )
 PIPELINE_NAME = "advisor_en"
+BACKGROUND_VOCABULARY = PROJECT_ROOT / "data" / "nlu" / "lookups" / "backgrounds.yml"
+# Roles visitors ask about, or compare it with, are not their background: "how
+# do I become an AI project manager?" says nothing about being a project
+# manager. These phrases get a label the NLU does not extract, and the ruler
+# keeps the longest match, so "project manager" and "PM" inside them are not
+# tagged as backgrounds.
+MENTIONED_ROLE_LABEL = "role_mention"
+MENTIONED_ROLE_PREFIXES = (
+    "ai",
+    "ia",
+    "a.i.",
+    "ai-",
+    "regular",
+    "normal",
+    "classic",
+    "traditional",
+    "standard",
+)
+MENTIONED_ROLE_HEADS = (
+    "project manager",
+    "project managers",
+    "project mgr",
+    "projet manager",
+    "project manger",
+    "project management",
+    "project lead",
+    "project leader",
+    "pm",
+    "pms",
+)
+# "the PM" in a question about the job is the AI PM.
+MENTIONED_ROLE_PHRASES = (
+    "the pm",
+    "the pms",
+    "chef de projet ia",
+    "chef de projet en ia",
+    "chef de projet ai",
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +110,81 @@ def _named(entries: Iterable) -> list[str]:  # type: ignore[type-arg]
     return [name for e in entries for name in (e.name, *e.synonyms)]
 
 
-def collect_patterns(kb: KnowledgeBase) -> Patterns:
+def _role_phrases(phrases: Iterable[str]) -> list[str]:
+    """Background phrases to tag: the role itself, not "i'm a student" around it.
+
+    The knowledge base's synonyms include clauses for matching free text ("i'm a
+    student", "at university"); the ruler tags the role alone ("student"), as the
+    training data does, and not a place: "study at university" says nothing
+    about who is asking.
+    """
+    clauses = ("i'm ", "i am ", "im ", "at ")
+    return [p for p in phrases if not p.lower().startswith(clauses)]
+
+
+def _mentioned_role_phrases() -> list[str]:
+    phrases = [
+        f"{prefix}{head}" if prefix.endswith("-") else f"{prefix} {head}"
+        for prefix in MENTIONED_ROLE_PREFIXES
+        for head in MENTIONED_ROLE_HEADS
+    ]
+    return [*phrases, *MENTIONED_ROLE_PHRASES]
+
+
+def read_background_vocabulary(
+    path: Path, background_names: Iterable[str]
+) -> dict[str, list[str]]:
+    """Background name -> the jobs mapped to it, from a Rasa entity-synonyms file.
+
+    Refuses a block that is not a synonym or a name the knowledge base does not
+    have, so that a renamed background fails the build rather than the answers.
+    """
+    names = set(background_names)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    vocabulary: dict[str, list[str]] = {}
+    for block in data.get("nlu") or []:
+        name = block.get("synonym")
+        if name is None:
+            raise ValueError(f"{path}: only entity synonyms belong here, not {block}")
+        if name not in names:
+            raise ValueError(
+                f"{path}: {name!r} is not a background of the knowledge base "
+                f"({', '.join(sorted(names))})"
+            )
+        vocabulary.setdefault(name, []).extend(
+            line.strip()[2:].strip()
+            for line in (block.get("examples") or "").splitlines()
+            if line.strip().startswith("- ")
+        )
+    return vocabulary
+
+
+def _check_vocabulary(
+    vocabulary: dict[str, list[str]], kb_backgrounds: Iterable, taken: set[str]
+) -> None:
+    """A phrase must not name another background or another kind of entity."""
+    owner = {
+        normalise(phrase): b.name
+        for b in kb_backgrounds
+        for phrase in (b.name, *b.synonyms)
+    }
+    for name, phrases in vocabulary.items():
+        for phrase in phrases:
+            key = normalise(phrase)
+            if owner.get(key, name) != name:
+                raise ValueError(
+                    f"background vocabulary: {phrase!r} is mapped to {name!r}, "
+                    f"but the knowledge base maps it to {owner[key]!r}"
+                )
+            if key in taken:
+                raise ValueError(
+                    f"background vocabulary: {phrase!r} is already a skill or programme"
+                )
+
+
+def collect_patterns(
+    kb: KnowledgeBase, vocabulary_path: Path = BACKGROUND_VOCABULARY
+) -> Patterns:
     """Entity-ruler patterns from the knowledge base and the world's places."""
     snapshot = kb.snapshot()
     resolver = get_resolver()
@@ -74,7 +193,15 @@ def collect_patterns(kb: KnowledgeBase) -> Patterns:
     skills = _named(item for area in snapshot.skill_areas for item in area.items)
     skills += [area.name for area in snapshot.skill_areas]
     programmes = _named(snapshot.programmes)
-    backgrounds = _named(snapshot.route.backgrounds)
+    kb_backgrounds = snapshot.route.backgrounds
+    vocabulary = read_background_vocabulary(
+        vocabulary_path, (b.name for b in kb_backgrounds)
+    )
+    _check_vocabulary(
+        vocabulary, kb_backgrounds, {normalise(x) for x in [*skills, *programmes]}
+    )
+    backgrounds = _role_phrases(_named(kb_backgrounds))
+    backgrounds += [phrase for phrases in vocabulary.values() for phrase in phrases]
     kb_places = _named(p for r in snapshot.regions for p in r.places)
     kb_places += _named(snapshot.regions)
     taken = {normalise(x) for x in [*skills, *programmes, *backgrounds]}
@@ -103,6 +230,7 @@ def collect_patterns(kb: KnowledgeBase) -> Patterns:
             *_phrase_patterns("skill", skills),
             *_phrase_patterns("programme", programmes),
             *_phrase_patterns("background", backgrounds),
+            *_phrase_patterns(MENTIONED_ROLE_LABEL, _mentioned_role_phrases()),
         ],
         cased=_phrase_patterns("location", cased),
     )
