@@ -57,7 +57,7 @@ EXTRA_PLACE_NAMES = (
 )
 PIPELINE_NAME = "advisor_en"
 BACKGROUND_VOCABULARY = PROJECT_ROOT / "data" / "nlu" / "lookups" / "backgrounds.yml"
-# Roles visitors ask about, or compare it with, are not their background: "how
+# Roles visitors ask about, or compare the job with, are not their background: "how
 # do I become an AI project manager?" says nothing about being a project
 # manager. These phrases get a label the NLU does not extract, and the ruler
 # keeps the longest match, so "project manager" and "PM" inside them are not
