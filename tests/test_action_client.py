@@ -17,7 +17,11 @@ async def webhook() -> TestServer:
     async def answer(request: web.Request) -> web.Response:
         _, port = request.transport.get_extra_info("peername")[:2]
         return web.json_response(
-            {"port": port, "token": request.headers.get("X-Token")}
+            {
+                "port": port,
+                "token": request.headers.get("X-Token"),
+                "body": await request.json(),
+            }
         )
 
     app = web.Application()
@@ -48,3 +52,22 @@ async def test_with_the_shared_session_calls_reuse_one_connection(
     assert len(await _ports(endpoint)) == 1
     answer = await endpoint.request(json={}, method="post")
     assert answer["token"] == "secret"  # the endpoint's own headers still go out
+
+
+async def test_the_body_arrives_as_the_same_json(
+    webhook: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared session encodes with ujson; the action server must read the same."""
+    monkeypatch.setattr(EndpointConfig, "session", action_client._shared_session)
+    body = {
+        "tracker": {
+            "events": [
+                {"event": "user", "text": "Où est Montréal? 🙂 </script> \"quoted\"",
+                 "parse_data": {"intent": {"name": "ask_salary", "confidence": 0.1}}},
+                {"event": "slot", "name": "country", "value": None, "timestamp": 1.5e9},
+            ]
+        },
+        "next_action": "action_answer_salary",
+    }  # fmt: skip
+    endpoint = EndpointConfig(str(webhook.make_url("/webhook")))
+    assert (await endpoint.request(json=body, method="post"))["body"] == body

@@ -59,6 +59,17 @@ def test_a_follow_up_resolves_against_the_conversation(stack: Stack) -> None:
     assert "Germany itself" in texts(say(stack, "e2e-canada", "what about Germany"))
 
 
+def test_an_unsure_message_offers_the_likely_topics_in_words(stack: Stack) -> None:
+    """The fallback action reads the topics' wording from the domain, which the
+    Rasa server sends to it alone (enable_selective_domain, send_domain)."""
+    buttons = say(stack, "e2e-unsure", "jobs")[-1]["buttons"]
+    assert buttons[-1]["title"] == "Something else"
+    assert len(buttons) == 3, buttons
+    for button in buttons[:2]:
+        assert button["payload"].startswith("/")
+        assert " " in button["title"], "a topic in words, not an intent name"
+
+
 @pytest.mark.parametrize(
     "message",
     [
