@@ -22,6 +22,8 @@ process at start-up.
   call (about 40 ms per custom action on these machines; 2 ms once cached).
 * :func:`bot.action_client.install_shared_action_session` makes the calls to
   the action server reuse one kept-alive HTTP session (Rasa opens one per call).
+* :func:`bot.graph_runner.install_planned_graph_runner` runs Rasa's predict
+  graph in an order worked out once, not through dask on every run.
 * Both channels install :func:`bot.resilience.install_action_failure_fallback`:
   when the action server fails, the visitor gets an apology, not silence.
 """
@@ -45,6 +47,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.action_client import install_shared_action_session
+from bot.graph_runner import install_planned_graph_runner
 from bot.resilience import install_action_failure_fallback
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,7 @@ class AdvisorRestInput(RestInput):
             install_fast_action_validation()
         install_shared_action_session()
         install_action_failure_fallback()
+        install_planned_graph_runner()
         return cls()
 
     def _payload(self, req: Request) -> dict[str, Any]:
