@@ -44,6 +44,10 @@ conversation.
 On SQLite, connections are pooled (SQLAlchemy 1.4 opens one per query for a
 file) and commits use ``synchronous=NORMAL`` in WAL mode: a crash of any
 process loses nothing committed; only a power cut can lose the last turns.
+A turn's events are appended with one Core ``INSERT`` (executemany) and the
+two statements of every turn are built once: the ORM's unit of work and
+SQLAlchemy's cache key of a freshly built statement cost more than the
+writes themselves (about 4 ms a turn).
 """
 
 from __future__ import annotations
@@ -105,6 +109,11 @@ class AdvisorTrackerStore(SQLTrackerStore):
         self._cache_size = int(
             os.environ.get(CACHE_SIZE_VARIABLE, str(DEFAULT_CACHE_SIZE))
         )
+        events = self.SQLEvent.__table__
+        self._insert_events = sa.insert(events)
+        self._last_id_and_count = sa.select(
+            sa.func.max(events.c.id), sa.func.count(events.c.id)
+        ).where(events.c.sender_id == sa.bindparam("sender_id"))
 
     def _keep_sqlite_connections_open(self) -> None:
         """Pool SQLite connections instead of opening one per query.
@@ -153,9 +162,7 @@ class AdvisorTrackerStore(SQLTrackerStore):
             return False  # changed since it was saved, and never saved again
         with self.session_scope() as session:
             last_id, rows = session.execute(
-                sa.select(
-                    sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)
-                ).where(self.SQLEvent.sender_id == stored.tracker.sender_id)
+                self._last_id_and_count, {"sender_id": stored.tracker.sender_id}
             ).one()
         return (last_id, rows) == (stored.last_id, stored.rows)
 
@@ -214,12 +221,13 @@ class AdvisorTrackerStore(SQLTrackerStore):
         self, session: Any, sender_id: str, events: list[Any]
     ) -> tuple[int | None, int]:
         """Append ``events``; the conversation's max(id) and row count after."""
-        session.add_all([self._row(sender_id, event) for event in events])
+        if events:
+            session.execute(
+                self._insert_events, [self._row(sender_id, event) for event in events]
+            )
         session.commit()
         last_id, count = session.execute(
-            sa.select(
-                sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)
-            ).where(self.SQLEvent.sender_id == sender_id)
+            self._last_id_and_count, {"sender_id": sender_id}
         ).one()
         return last_id, count
 
@@ -234,19 +242,20 @@ class AdvisorTrackerStore(SQLTrackerStore):
             "saved conversation %s after the database came back", tracker.sender_id
         )
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event: Any) -> dict[str, Any]:
         """The row Rasa's ``SQLTrackerStore.save`` writes for ``event``."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {})
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {})
             .get("intent", {})
             .get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     # --- forgetting -------------------------------------------------------------
     def redact(self, sender_id: str, values: set[str]) -> int:
