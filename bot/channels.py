@@ -24,6 +24,8 @@ process at start-up.
   the action server reuse one kept-alive HTTP session (Rasa opens one per call).
 * :func:`bot.graph_runner.install_planned_graph_runner` runs Rasa's predict
   graph in an order worked out once, not through dask on every run.
+* :func:`bot.rule_matching.install_fast_rule_matching` stops RulePolicy's
+  matching once it is past the longest rule (same rules found).
 * Both channels install :func:`bot.resilience.install_action_failure_fallback`:
   when the action server fails, the visitor gets an apology, not silence.
 """
@@ -49,6 +51,7 @@ from sanic.request import Request
 from bot.action_client import install_shared_action_session
 from bot.graph_runner import install_planned_graph_runner
 from bot.resilience import install_action_failure_fallback
+from bot.rule_matching import install_fast_rule_matching
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,7 @@ class AdvisorRestInput(RestInput):
         install_shared_action_session()
         install_action_failure_fallback()
         install_planned_graph_runner()
+        install_fast_rule_matching()
         return cls()
 
     def _payload(self, req: Request) -> dict[str, Any]:
