@@ -27,10 +27,14 @@ USER = st.fixed_dictionaries(
     {"intent": st.sampled_from(["ask_salary", "apply", "stop", "affirm"])}
 )
 PREVIOUS = st.fixed_dictionaries(
-    {"action_name": st.sampled_from(["action_listen", "utter_greet", "form"])}
+    {"action_name": st.sampled_from(["action_listen", "utter_greet", "form"])},
+    optional={"action_text": st.sampled_from(["hi", "should_not_be_set"])},
 )
 SLOTS = st.fixed_dictionaries({"country": st.sampled_from([(1.0,), (0.0,)])})
 LOOP = st.fixed_dictionaries({"name": st.sampled_from(["form", "should_not_be_set"])})
+PREVIOUS = PREVIOUS | st.fixed_dictionaries(
+    {}, optional={"action_text": st.just("hello")}
+)
 STATE = st.fixed_dictionaries(
     {},
     optional={
