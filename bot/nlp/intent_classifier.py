@@ -8,6 +8,8 @@ on these machines, more than the classification itself:
   deep-copies and stacks the sequence features of every featurizer too (one row
   per token), then keeps only the sentence row. Here only the sentence features
   are stacked, in the same order, so the matrix is the same.
+  The row is assembled from the matrices' entries directly (scipy's ``hstack``
+  took a millisecond for two one-row matrices).
 * scikit-learn multiplies the features by ``coef_.T``; with ``coef_`` in C
   order that transpose is copied on every call (23 intents x 19,722 features
   here). The loaded coefficients are kept in Fortran order instead, which makes
@@ -28,7 +30,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import (
 )
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix, hstack, vstack
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 
 
 @DefaultV1Recipe.register(
@@ -67,7 +69,21 @@ def _sentence_row(message: Message) -> csr_matrix:
     ]
     sparse = [f.features for f in sentence if f.is_sparse()]
     dense = [f.features for f in sentence if f.is_dense()]
-    parts = [*sparse, *(csr_matrix(features) for features in dense)]
+    parts = [*(coo_matrix(m) for m in sparse), *(coo_matrix(m) for m in dense)]
     if not parts:
         return csr_matrix((1, 0))
-    return hstack(parts, format="csr")
+    if any(part.shape[0] != 1 for part in parts):
+        return hstack(parts, format="csr")
+    offsets = np.cumsum([0, *(part.shape[1] for part in parts)])
+    row = csr_matrix(
+        (
+            np.concatenate([part.data for part in parts]),
+            np.concatenate(
+                [part.col + o for part, o in zip(parts, offsets[:-1], strict=True)]
+            ),
+            [0, sum(part.nnz for part in parts)],
+        ),
+        shape=(1, int(offsets[-1])),
+    )
+    row.sum_duplicates()
+    return row
