@@ -19,6 +19,13 @@ wraps that method, once, in the Rasa server process. On a failure:
   message filled, so that nothing unvalidated is kept and the form asks again.
 * a form's ``action_ask_<slot>`` falls back to the domain's ``utter_ask_<slot>``.
 
+Rasa waits up to 300 seconds (``DEFAULT_REQUEST_TIMEOUT``) for an action
+server that accepted the call and never answers; a visitor would wait as long.
+The wrapper gives up after ``ADVISOR_ACTION_TIMEOUT_SECONDS`` (default
+:data:`DEFAULT_ACTION_TIMEOUT_SECONDS`) and answers as for any other failure.
+An action that finishes on the server after that has still done its work
+(a stored application is updated, not duplicated, when sent again).
+
 The apology is the domain response ``utter_action_unavailable`` when the domain
 has one, else ``utter_kb_unavailable``; it is sent once per turn. Rejections
 (``ActionExecutionRejection``, a form letting another policy answer) are Rasa's
@@ -27,7 +34,9 @@ normal flow and pass through untouched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.actions.action import (
@@ -57,7 +66,15 @@ log = logging.getLogger(__name__)
 APOLOGY_RESPONSES = ("utter_action_unavailable", "utter_kb_unavailable")
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 
+TIMEOUT_VARIABLE = "ADVISOR_ACTION_TIMEOUT_SECONDS"
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
 _installed = False
+
+
+def action_timeout() -> float:
+    """Seconds a custom action may take before the visitor gets the apology."""
+    return float(os.environ.get(TIMEOUT_VARIABLE, DEFAULT_ACTION_TIMEOUT_SECONDS))
 
 
 def install_action_failure_fallback() -> None:
@@ -75,12 +92,15 @@ def install_action_failure_fallback() -> None:
         domain: Domain,
     ) -> list[Event]:
         try:
-            return await run_remote(self, output_channel, nlg, tracker, domain)
+            return await asyncio.wait_for(
+                run_remote(self, output_channel, nlg, tracker, domain),
+                timeout=action_timeout(),
+            )
         except ActionExecutionRejection:
             raise
         except Exception as error:  # whatever the action server did, answer
             log.error(
-                "custom action %s failed for sender %s: %s",
+                "custom action %s failed for sender %s: %r",
                 self.name(),
                 tracker.sender_id,
                 error,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -20,7 +21,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from bot.resilience import APOLOGY_RESPONSES
+from bot.resilience import APOLOGY_RESPONSES, DEFAULT_ACTION_TIMEOUT_SECONDS
 from tests.actions_support import DOMAIN
 from tests.stack import Stack, stop
 
@@ -118,6 +119,51 @@ def test_without_the_action_server_the_visitor_gets_an_apology_then_answers(
         "AND type_name = 'user' AND data LIKE '%which skills do I need%'",
     )
     assert asked[0][0] == 2
+
+
+class HungServer:
+    """Accepts connections on a port and never answers (a stuck action server)."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        try:
+            while True:
+                self.accepted.append(self.listener.accept()[0])
+        except OSError:
+            return  # closed
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.listener.close()
+        self.thread.join(timeout=5)
+        for connection in self.accepted:
+            connection.close()
+
+
+def test_a_hung_action_server_gets_an_apology_not_a_five_minute_wait(
+    stack: Stack,
+) -> None:
+    stop_actions(stack)
+    hung = HungServer(stack.actions_port)
+    try:
+        time.sleep(5)  # the Rasa server's idle kept-alive connection is dropped
+        started = time.monotonic()
+        replies = say(stack, "fault-hung", "which skills do I need?")
+        waited = time.monotonic() - started
+        assert hung.accepted, "the call reached the hung server"
+        assert texts(replies) == APOLOGY
+        # It waited for the action, then gave up after the timeout, not Rasa's 300 s.
+        assert DEFAULT_ACTION_TIMEOUT_SECONDS - 1 < waited < 40, waited
+    finally:
+        hung.close()
+        stack.start_actions()
+    answer = texts(say(stack, "fault-hung", "which skills do I need?"))
+    assert "Technical AI foundations" in answer
 
 
 def test_a_rasa_restart_mid_form_keeps_the_answers(stack: Stack) -> None:
