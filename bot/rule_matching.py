@@ -32,7 +32,6 @@ from rasa.shared.nlu.constants import ACTION_NAME
 SWITCH_VARIABLE = "ADVISOR_FAST_RULE_MATCHING"
 
 _rasa_log = logging.getLogger("rasa.core.policies.rule_policy")
-_installed = False
 
 
 def possible_keys(
@@ -105,10 +104,8 @@ def _format_states_for_debug(states: list[dict[str, Any]]) -> str:
 
 
 def install_fast_rule_matching() -> None:
-    """Patch RulePolicy's matching in this process (idempotent)."""
-    global _installed
-    if _installed or os.environ.get(SWITCH_VARIABLE, "1") == "0":
+    """Patch RulePolicy's matching in this process (a second call changes nothing)."""
+    if os.environ.get(SWITCH_VARIABLE, "1") == "0":
         return
     RulePolicy._get_possible_keys = possible_keys  # type: ignore[assignment,method-assign]
     RulePolicy.format_tracker_states = staticmethod(_format_states_for_debug)  # type: ignore[method-assign]
-    _installed = True
