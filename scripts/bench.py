@@ -98,22 +98,25 @@ def say(session: requests.Session, url: str, sender: str, text: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(url: str, senders: int, turns: list[str]) -> dict:
-    """One run: `senders` visitors at once, each through `turns` (passes over MIX)."""
+def measure(url: str, senders: int, turns: list[str], visits: int = 1) -> dict:
+    """One run: `senders` at once, each `visits` visitors in a row through `turns`."""
     deadline = time.monotonic() + RUN_DEADLINE_SECONDS
 
-    def visitor(_: int) -> list[tuple[str, float]]:
+    def sender_loop(_: int) -> list[tuple[str, float]]:
+        timed = []
         with requests.Session() as session:
-            sender = f"bench-{uuid.uuid4().hex[:10]}"
-            return [
-                (text, say(session, url, sender, text))
-                for text in turns
-                if time.monotonic() < deadline
-            ]
+            for _visit in range(visits):
+                sender = f"bench-{uuid.uuid4().hex[:10]}"
+                timed += [
+                    (text, say(session, url, sender, text))
+                    for text in turns
+                    if time.monotonic() < deadline
+                ]
+        return timed
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders) as pool:
-        timed = [x for chunk in pool.map(visitor, range(senders)) for x in chunk]
+        timed = [x for chunk in pool.map(sender_loop, range(senders)) for x in chunk]
     elapsed = time.perf_counter() - started
     latencies = [ms for _, ms in timed]
     answers = [ms for text, ms in timed if text in KB_QUESTIONS] or latencies
@@ -133,13 +136,11 @@ def warm_up(url: str) -> None:
 
 
 def median_of_runs(url: str, senders: int, turns: list[str]) -> dict:
-    runs = [measure(url, senders, turns) for _ in range(RUNS)]
+    """Every visitor a new conversation through `turns`; at 1 sender, three visitors
+    one after the other, for a stable median."""
+    visits = max(1, 3 // senders)
+    runs = [measure(url, senders, turns, visits) for _ in range(RUNS)]
     return {key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]}
-
-
-def turns_for(senders: int, mix: list[str]) -> list[str]:
-    """Enough turns per visitor for a stable median, bounded at 32 visitors."""
-    return mix * max(1, 3 // senders)
 
 
 def growth(url: str) -> dict:
@@ -327,16 +328,12 @@ def full(folder: Path) -> dict:
             warm_up(stack.rasa_url)
         for senders in SENDERS:
             row = {
-                "floor": median_of_runs(
-                    stacks["advisor"].rasa_url, senders, turns_for(senders, ["/"] * 12)
-                )
+                "floor": median_of_runs(stacks["advisor"].rasa_url, senders, ["/"] * 12)
             }
             for name, stack in stacks.items():
                 if name == "rasa_defaults" and senders > 8:
                     continue  # the "before" column; slow enough at 8
-                row[name] = median_of_runs(
-                    stack.rasa_url, senders, turns_for(senders, MIX)
-                )
+                row[name] = median_of_runs(stack.rasa_url, senders, MIX)
             results["rest"][str(senders)] = row
         for name, stack in stacks.items():
             results["growth"][name] = growth(stack.rasa_url)
@@ -363,7 +360,7 @@ def scaled(folder: Path, results: dict) -> None:
         warm_up(s.rasa_url)
         for senders in SENDERS:
             results["rest"][str(senders)]["scaled"] = median_of_runs(
-                s.rasa_url, senders, turns_for(senders, MIX)
+                s.rasa_url, senders, MIX
             )
         results["growth"]["scaled"] = growth(s.rasa_url)
 
@@ -376,8 +373,8 @@ def against(url: str) -> dict:
     warm_up(url)
     for senders in SENDERS:
         results["rest"][str(senders)] = {
-            "floor": median_of_runs(url, senders, turns_for(senders, ["/"] * 12)),
-            "target": median_of_runs(url, senders, turns_for(senders, MIX)),
+            "floor": median_of_runs(url, senders, ["/"] * 12),
+            "target": median_of_runs(url, senders, MIX),
         }
     results["growth"] = {"target": growth(url)}
     return results
@@ -402,7 +399,8 @@ def markdown(results: dict) -> str:
         f"of {results['runs']} runs in one go, after one unmeasured visitor per "
         "server. REST channel; each visitor goes "
         f"through {len(MIX)} turns (knowledge-base questions, follow-ups, the "
-        "application form), three times over at 1 sender.",
+        "application form) in a conversation of their own; at 1 sender three "
+        "visitors one after the other.",
     ]
     if "target" in results:
         lines += ["", f"Target: {results['target']}."]
