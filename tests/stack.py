@@ -9,6 +9,7 @@ tracker store, as `make run` configures them.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -162,10 +163,25 @@ class Stack:
             self.start_web()
         return self
 
+    def say(self, sender: str, message: object, timeout: float = 60) -> list[dict]:
+        """One message over the REST channel (as the JSON body given); the replies."""
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}),
+            timeout=timeout,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def stop(self) -> None:
         for process in self.processes:
             stop(process)
         self.processes.clear()
+
+
+def texts(replies: list[dict]) -> str:
+    """The text of the bot's replies, one per line."""
+    return "\n".join(r.get("text", "") for r in replies)
 
 
 def port_in_use(port: int) -> bool:

@@ -10,7 +10,6 @@ tests/artifacts/console-*.png.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import uuid
@@ -19,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import TIMEOUT, screenshot
-from tests.stack import BIN, Stack
+from tests.stack import BIN, Stack, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -92,13 +90,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
 
 
 def say(stack: Stack, sender: str, message: str) -> str:
-    response = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return "\n".join(r.get("text", "") for r in response.json())
+    return texts(stack.say(sender, message, timeout=30))
 
 
 @dataclass(frozen=True)

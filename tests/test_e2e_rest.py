@@ -7,7 +7,6 @@ also holds the tracker store, exactly as `make run` configures them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.stack import Stack
+from tests.stack import Stack, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -31,17 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def say(stack: Stack, sender: str, message: object) -> list[dict]:
-    response = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}),
-        timeout=30,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
+    return stack.say(sender, message, timeout=30)
 
 
 def test_which_skills_do_i_need_answers_from_the_database(stack: Stack, kb) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ while an application is being sent. One stack for the module (ports 5505 and
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import sqlite3
@@ -18,12 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from bot.resilience import APOLOGY_RESPONSES, DEFAULT_ACTION_TIMEOUT_SECONDS
 from tests.actions_support import DOMAIN
-from tests.stack import Stack, stop
+from tests.stack import Stack, stop, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -52,17 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict]:
-    response = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": message}),
-        timeout=60,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def texts(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
+    return stack.say(sender, message)
 
 
 def payloads(replies: list[dict]) -> list[str]:
