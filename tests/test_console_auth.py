@@ -371,6 +371,16 @@ def test_an_admin_erases_one_person_and_manages_staff(
     client: TestClient, database: sessionmaker
 ) -> None:
     log_in(client, ADMIN)
+    # The pages' deletion forms carry the token and the person (one Jinja macro).
+    queue = client.get("/console/applications").text
+    assert '<input type="hidden" name="email" value="ada@example.org">' in queue
+    conversation = client.get("/console/conversation?id=visitor-1").text
+    for page in (queue, conversation):
+        assert "Delete this person's data" in page
+        assert re.search(r'name="csrf_token" value="[^"]+"', page)
+    assert '<input type="hidden" name="conversation_id" value="visitor-1">' in (
+        conversation
+    )
     response = post(client, "/console/people/erase", email="ada@example.org")
     assert response.status_code == 303
     assert "Erased 1 application" in client.get("/console/applications").text
