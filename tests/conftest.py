@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -17,6 +18,9 @@ from bot.knowledge.load import seed
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
 from tests.browser import chromium, new_page
+
+if TYPE_CHECKING:
+    from bot.tracker_store import AdvisorTrackerStore
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 
@@ -38,6 +42,24 @@ def session_factory(database_url: str) -> Iterator[sessionmaker]:
 def seeded(session_factory: sessionmaker) -> sessionmaker:
     seed(session_factory, KNOWLEDGE_DIR)
     return session_factory
+
+
+@pytest.fixture
+def tracker_store(
+    database_url: str, session_factory: sessionmaker
+) -> AdvisorTrackerStore:
+    """The Rasa server's tracker store on the test database (migrated first).
+
+    Imported here, not at the top: importing Rasa's tracker store module warns
+    (SQLAlchemy 2.0 deprecations) before pytest's warning filters apply.
+    """
+    from rasa.shared.core.domain import Domain
+
+    from bot.tracker_store import AdvisorTrackerStore
+
+    return AdvisorTrackerStore(
+        Domain.from_path(PROJECT_ROOT / "domain.yml"), host=database_url
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select, text
@@ -24,7 +23,6 @@ from bot.applications.service import (
     store_handoff,
 )
 from bot.cli import app
-from bot.settings import PROJECT_ROOT
 from bot.tracker_store import AdvisorTrackerStore
 from tests.conftest import clear_process_caches
 
@@ -44,14 +42,6 @@ def _application(
         conversation_id=conversation,
         consent_at=NOW,
     )
-
-
-@pytest.fixture
-def tracker_store(
-    database_url: str, session_factory: sessionmaker
-) -> AdvisorTrackerStore:
-    domain = Domain.from_path(PROJECT_ROOT / "domain.yml")
-    return AdvisorTrackerStore(domain, host=database_url)
 
 
 def _tracker(sender: str, *events) -> DialogueStateTracker:  # type: ignore[no-untyped-def]

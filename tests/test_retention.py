@@ -7,7 +7,6 @@ import datetime as dt
 import io
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select, text
@@ -25,7 +24,6 @@ from bot.applications.service import (
 )
 from bot.cli import app
 from bot.retention import DEFAULT_RETENTION_DAYS, purge, retention_days
-from bot.settings import PROJECT_ROOT
 from bot.tracker_store import AdvisorTrackerStore
 from tests.conftest import clear_process_caches
 
@@ -78,14 +76,6 @@ async def _conversation(
     events = [ActionExecuted("action_listen", timestamp=epoch[0])]
     events += [UserUttered(f"=message {i}", timestamp=ts) for i, ts in enumerate(epoch)]
     await store.save(DialogueStateTracker.from_events(sender, events))
-
-
-@pytest.fixture
-def tracker_store(
-    database_url: str, session_factory: sessionmaker
-) -> AdvisorTrackerStore:
-    domain = Domain.from_path(PROJECT_ROOT / "domain.yml")
-    return AdvisorTrackerStore(domain, host=database_url)
 
 
 def _events(sf: sessionmaker, sender: str) -> int:
