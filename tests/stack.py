@@ -15,6 +15,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +164,14 @@ class Stack:
         if self.web_port:
             self.start_web()
         return self
+
+    @contextmanager
+    def running(self) -> Iterator[Stack]:
+        """Started for the block, stopped after it whatever happens."""
+        try:
+            yield self.start()
+        finally:
+            self.stop()
 
     def say(self, sender: str, message: object, timeout: float = 60) -> list[dict]:
         """One message over the REST channel (as the JSON body given); the replies."""

@@ -43,11 +43,9 @@ PROPERTY = settings(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("bad"), rasa_port=5506, actions_port=5556)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    stack = Stack(tmp_path_factory.mktemp("bad"), rasa_port=5506, actions_port=5556)
+    with stack.running():
+        yield stack
 
 
 def post(stack: Stack, body: bytes | str) -> requests.Response:

@@ -61,14 +61,13 @@ class ConsoleStack(Stack):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
-    running = ConsoleStack(
+    stack = ConsoleStack(
         tmp_path_factory.mktemp("console"),
         rasa_port=5405,
         actions_port=5455,
         web_port=8405,
     )
-    try:
-        running.start()
+    with stack.running():
         subprocess.run(
             [
                 BIN / "advisor",
@@ -79,14 +78,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
                 "--password-stdin",
             ],
             input=ADMIN[1] + "\n",
-            env=running.env(),
+            env=stack.env(),
             check=True,
             capture_output=True,
             text=True,
         )
-        yield running
-    finally:
-        running.stop()
+        yield stack
 
 
 def say(stack: Stack, sender: str, message: str) -> str:

@@ -22,11 +22,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("stack"), rasa_port=5105, actions_port=5155)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    stack = Stack(tmp_path_factory.mktemp("stack"), rasa_port=5105, actions_port=5155)
+    with stack.running():
+        yield stack
 
 
 def say(stack: Stack, sender: str, message: object) -> list[dict]:

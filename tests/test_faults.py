@@ -40,13 +40,9 @@ DEVOPS = '/inform{"programme": "Specialised master\'s in DevOps"}'
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(
-        tmp_path_factory.mktemp("faults"), rasa_port=5505, actions_port=5555
-    )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    stack = Stack(tmp_path_factory.mktemp("faults"), rasa_port=5505, actions_port=5555)
+    with stack.running():
+        yield stack
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict]:

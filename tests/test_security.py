@@ -55,16 +55,14 @@ API_ROUTES = [
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(
+    stack = Stack(
         tmp_path_factory.mktemp("security"),
         rasa_port=5505,
         actions_port=5555,
         web_port=8505,
     )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    with stack.running():
+        yield stack
 
 
 @pytest.mark.parametrize(("method", "path"), API_ROUTES)

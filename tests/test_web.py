@@ -23,13 +23,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(
+    stack = Stack(
         tmp_path_factory.mktemp("web"), rasa_port=5305, actions_port=5355, web_port=8305
     )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    with stack.running():
+        yield stack
 
 
 def open_chat(page: Page, stack: Stack, path: str = "/") -> None:
