@@ -83,6 +83,7 @@ def install_action_failure_fallback() -> None:
     if _installed:
         return
     run_remote = RemoteAction.run
+    timeout = action_timeout()
 
     async def run(
         self: RemoteAction,
@@ -94,7 +95,7 @@ def install_action_failure_fallback() -> None:
         try:
             return await asyncio.wait_for(
                 run_remote(self, output_channel, nlg, tracker, domain),
-                timeout=action_timeout(),
+                timeout=timeout,
             )
         except ActionExecutionRejection:
             raise

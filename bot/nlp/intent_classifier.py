@@ -67,9 +67,8 @@ def _sentence_row(message: Message) -> csr_matrix:
         for f in message.features
         if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
     ]
-    sparse = [f.features for f in sentence if f.is_sparse()]
-    dense = [f.features for f in sentence if f.is_dense()]
-    parts = [*(coo_matrix(m) for m in sparse), *(coo_matrix(m) for m in dense)]
+    parts = [coo_matrix(f.features) for f in sentence if f.is_sparse()]
+    parts += [coo_matrix(f.features) for f in sentence if f.is_dense()]
     if not parts:
         return csr_matrix((1, 0))
     if any(part.shape[0] != 1 for part in parts):
