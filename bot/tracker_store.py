@@ -268,8 +268,9 @@ class AdvisorTrackerStore(SQLTrackerStore):
             rows = session.scalars(
                 sa.select(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id)
             ).all()
+            longest_first = sorted(values, key=len, reverse=True)
             for row in rows:
-                data = _without(json.loads(row.data), values)
+                data = _without(json.loads(row.data), longest_first)
                 serialised = json.dumps(data)
                 if serialised != row.data:
                     row.data = serialised
@@ -306,10 +307,11 @@ def _personal_values(events: Any) -> set[str]:
     }
 
 
-def _without(data: Any, values: set[str]) -> Any:
-    """``data`` (decoded JSON) with each of ``values`` replaced, longest first."""
+def _without(data: Any, values: list[str]) -> Any:
+    """``data`` (decoded JSON) with each of ``values`` replaced, in their order
+    (longest first, so that a value holding another is replaced whole)."""
     if isinstance(data, str):
-        for value in sorted(values, key=len, reverse=True):
+        for value in values:
             data = data.replace(value, REDACTED)
         return data
     if isinstance(data, list):
