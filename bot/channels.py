@@ -27,6 +27,9 @@ process at start-up.
   graph in an order worked out once, not through dask on every run.
 * :func:`bot.rule_matching.install_fast_rule_matching` stops RulePolicy's
   matching once it is past the longest rule (same rules found).
+* :func:`bot.tracker_states.install_incremental_states` builds the
+  conversation's states for the policies once per event, not from the first
+  event at every prediction (same states).
 * Both channels install :func:`bot.resilience.install_action_failure_fallback`:
   when the action server fails, the visitor gets an apology, not silence.
 """
@@ -54,6 +57,7 @@ from bot.action_validation import ActionResponseValidator
 from bot.graph_runner import install_planned_graph_runner
 from bot.resilience import install_action_failure_fallback
 from bot.rule_matching import install_fast_rule_matching
+from bot.tracker_states import install_incremental_states
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +127,7 @@ class AdvisorRestInput(RestInput):
         install_action_failure_fallback()
         install_planned_graph_runner()
         install_fast_rule_matching()
+        install_incremental_states()
         return cls()
 
     def _payload(self, req: Request) -> dict[str, Any]:

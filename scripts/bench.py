@@ -318,6 +318,7 @@ def full(folder: Path) -> dict:
                 "ADVISOR_SHARED_ACTION_SESSION": "0",
                 "ADVISOR_PLANNED_GRAPH": "0",
                 "ADVISOR_FAST_RULE_MATCHING": "0",
+                "ADVISOR_INCREMENTAL_STATES": "0",
             },
         )
         stacks["stock"] = start(folder, "stock", model=stock_model, project=STOCK_DIR)

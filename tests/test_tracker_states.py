@@ -1,0 +1,176 @@
+"""The incremental conversation states are the states Rasa's own method builds.
+
+Checked after every event of every conversation of the training data (stories
+and rules), and of those conversations with the events a running server adds
+or that undo earlier ones (generated with hypothesis).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
+
+from bot.tracker_states import (
+    _ATTRIBUTE,
+    _rasa_states_for_tracker_history,
+    incremental_states_for_tracker_history,
+)
+from tests.conftest import PROJECT_ROOT
+
+RULE_ONLY = {RULE_ONLY_SLOTS: ["topic"], RULE_ONLY_LOOPS: ["application_form"]}
+OPTIONS = [
+    {},  # what the featurizers of ML policies ask for
+    {"ignore_rule_only_turns": True, "rule_only_data": RULE_ONLY},
+    {"omit_unset_slots": True},
+]
+
+_importer = TrainingDataImporter.load_from_dict(
+    domain_path=str(PROJECT_ROOT / "domain.yml"),
+    training_data_paths=[
+        str(PROJECT_ROOT / "data" / "stories"),
+        str(PROJECT_ROOT / "data" / "rules"),
+    ],
+)
+DOMAIN: Domain = _importer.get_domain()
+CONVERSATIONS: list[list[Event]] = [
+    list(tracker.events)
+    for tracker in TrainingDataGenerator(
+        _importer.get_stories(), DOMAIN, remove_duplicates=False, augmentation_factor=0
+    ).generate()
+]
+
+
+def _assert_same_states(tracker: DialogueStateTracker) -> None:
+    for options in OPTIONS:
+        ours = incremental_states_for_tracker_history(DOMAIN, tracker, **options)
+        rasas = _rasa_states_for_tracker_history(DOMAIN, tracker, **options)
+        assert ours == rasas, options
+
+
+def _replay(
+    events: list[Event], checked: set[int] | None = None
+) -> DialogueStateTracker:
+    """A tracker given the events one by one, checked after each (or some)."""
+    tracker = DialogueStateTracker("test", DOMAIN.slots)
+    for position, event in enumerate(events):
+        tracker.update(event)
+        if checked is None or position in checked:
+            _assert_same_states(tracker)
+    _assert_same_states(tracker)
+    return tracker
+
+
+def test_the_training_data_gives_conversations_to_check() -> None:
+    assert len(CONVERSATIONS) > 20
+    assert any(
+        isinstance(e, ActiveLoop) and e.name for events in CONVERSATIONS for e in events
+    ), "a form, whose turns the ignore_rule_only_turns path treats apart"
+
+
+@pytest.mark.parametrize("index", range(len(CONVERSATIONS)))
+def test_same_states_after_every_event_of_the_training_conversations(
+    index: int,
+) -> None:
+    _replay(CONVERSATIONS[index])
+
+
+# What a running server adds to conversations, and what undoes earlier events.
+RUNTIME_EVENTS = st.one_of(
+    st.builds(DefinePrevUserUtteredFeaturization, st.booleans()),
+    st.builds(
+        EntitiesAdded,
+        st.just([{"entity": "location", "value": "Canada", "start": 0, "end": 6}]),
+    ),
+    st.builds(ActionReverted),
+    st.builds(UserUtteranceReverted),
+    st.builds(Restarted),
+    st.builds(SessionStarted),
+    st.builds(ActionExecuted, st.just("action_listen")),
+    st.builds(ActionExecuted, st.just("utter_greet"), hide_rule_turn=st.booleans()),
+    st.builds(SlotSet, st.just("background"), st.sampled_from(["student", None])),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    index=st.integers(0, len(CONVERSATIONS) - 1),
+    insertions=st.lists(st.tuples(st.integers(0, 60), RUNTIME_EVENTS), max_size=5),
+    hidden=st.sets(st.integers(0, 60)),
+    # A server asks after some events only: several can come between two calls.
+    checked=st.one_of(st.none(), st.sets(st.integers(0, 60))),
+)
+def test_same_states_with_runtime_and_undoing_events(
+    index: int,
+    insertions: list[tuple[int, Event]],
+    hidden: set[int],
+    checked: set[int] | None,
+) -> None:
+    events = [
+        # A turn RulePolicy predicted from a rule only: hidden from ML policies.
+        ActionExecuted(e.action_name, e.policy, e.confidence, hide_rule_turn=True)
+        if i in hidden and isinstance(e, ActionExecuted)
+        else e
+        for i, e in enumerate(CONVERSATIONS[index])
+    ]
+    for position, event in insertions:
+        events.insert(min(position, len(events)), event)
+    _replay(events, checked)
+
+
+def test_changing_the_returned_states_changes_nothing_kept() -> None:
+    events = max(CONVERSATIONS, key=len)
+    tracker = _replay(events[:-1])
+    for options in OPTIONS:
+        for state in incremental_states_for_tracker_history(DOMAIN, tracker, **options):
+            for sub_state in state.values():
+                sub_state.clear()
+    tracker.update(events[-1])
+    _assert_same_states(tracker)
+
+
+def test_another_domain_starts_again() -> None:
+    events = max(
+        CONVERSATIONS,
+        key=lambda events: sum(
+            bool(isinstance(e, UserUttered) and e.entities) for e in events
+        ),
+    )
+    tracker = _replay(events)
+    # The same domain, but no intent's state counts its entities.
+    as_dict = DOMAIN.as_dict()
+    as_dict["intents"] = [{name: {"use_entities": []}} for name in DOMAIN.intents]
+    other = Domain.from_dict(as_dict)
+    rasas = _rasa_states_for_tracker_history(other, tracker)
+    assert rasas != _rasa_states_for_tracker_history(DOMAIN, tracker)
+    assert incremental_states_for_tracker_history(other, tracker) == rasas
+
+
+def test_the_work_is_kept_between_calls() -> None:
+    events = max(CONVERSATIONS, key=len)
+    tracker = _replay(events[:-1])
+    kept = dict(tracker.__dict__[_ATTRIBUTE])
+    tracker.update(events[-1])
+    _assert_same_states(tracker)
+    assert len(kept) == len(OPTIONS)
+    for key, history in tracker.__dict__[_ATTRIBUTE].items():
+        assert history is kept[key]  # went on, did not start again
+        assert history.applied == tracker.applied_events()
