@@ -30,6 +30,8 @@ process at start-up.
 * :func:`bot.tracker_states.install_incremental_states` builds the
   conversation's states for the policies once per event, not from the first
   event at every prediction (same states).
+* :func:`bot.memoised.install_memoised` remembers the tracker's applied events
+  and whether the domain is empty while what they come from is unchanged.
 * Both channels install :func:`bot.resilience.install_action_failure_fallback`:
   when the action server fails, the visitor gets an apology, not silence.
 """
@@ -55,6 +57,7 @@ from sanic.request import Request
 from bot.action_client import install_shared_action_session
 from bot.action_validation import ActionResponseValidator
 from bot.graph_runner import install_planned_graph_runner
+from bot.memoised import install_memoised
 from bot.resilience import install_action_failure_fallback
 from bot.rule_matching import install_fast_rule_matching
 from bot.tracker_states import install_incremental_states
@@ -128,6 +131,7 @@ class AdvisorRestInput(RestInput):
         install_planned_graph_runner()
         install_fast_rule_matching()
         install_incremental_states()
+        install_memoised()
         return cls()
 
     def _payload(self, req: Request) -> dict[str, Any]:

@@ -13,49 +13,29 @@ from hypothesis import strategies as st
 from rasa.shared.core.constants import RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted,
-    ActionReverted,
     ActiveLoop,
-    DefinePrevUserUtteredFeaturization,
-    EntitiesAdded,
     Event,
-    Restarted,
-    SessionStarted,
-    SlotSet,
-    UserUtteranceReverted,
     UserUttered,
 )
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot.tracker_states import (
     _ATTRIBUTE,
     _rasa_states_for_tracker_history,
     incremental_states_for_tracker_history,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.conversations import (
+    CONVERSATIONS,
+    DOMAIN,
+    RUNTIME_EVENTS,
+    with_runtime_events,
+)
 
 RULE_ONLY = {RULE_ONLY_SLOTS: ["topic"], RULE_ONLY_LOOPS: ["application_form"]}
 OPTIONS = [
     {},  # what the featurizers of ML policies ask for
     {"ignore_rule_only_turns": True, "rule_only_data": RULE_ONLY},
     {"omit_unset_slots": True},
-]
-
-_importer = TrainingDataImporter.load_from_dict(
-    domain_path=str(PROJECT_ROOT / "domain.yml"),
-    training_data_paths=[
-        str(PROJECT_ROOT / "data" / "stories"),
-        str(PROJECT_ROOT / "data" / "rules"),
-    ],
-)
-DOMAIN: Domain = _importer.get_domain()
-CONVERSATIONS: list[list[Event]] = [
-    list(tracker.events)
-    for tracker in TrainingDataGenerator(
-        _importer.get_stories(), DOMAIN, remove_duplicates=False, augmentation_factor=0
-    ).generate()
 ]
 
 
@@ -93,23 +73,6 @@ def test_same_states_after_every_event_of_the_training_conversations(
     _replay(CONVERSATIONS[index])
 
 
-# What a running server adds to conversations, and what undoes earlier events.
-RUNTIME_EVENTS = st.one_of(
-    st.builds(DefinePrevUserUtteredFeaturization, st.booleans()),
-    st.builds(
-        EntitiesAdded,
-        st.just([{"entity": "location", "value": "Canada", "start": 0, "end": 6}]),
-    ),
-    st.builds(ActionReverted),
-    st.builds(UserUtteranceReverted),
-    st.builds(Restarted),
-    st.builds(SessionStarted),
-    st.builds(ActionExecuted, st.just("action_listen")),
-    st.builds(ActionExecuted, st.just("utter_greet"), hide_rule_turn=st.booleans()),
-    st.builds(SlotSet, st.just("background"), st.sampled_from(["student", None])),
-)
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     index=st.integers(0, len(CONVERSATIONS) - 1),
@@ -124,15 +87,7 @@ def test_same_states_with_runtime_and_undoing_events(
     hidden: set[int],
     checked: set[int] | None,
 ) -> None:
-    events = [
-        # A turn RulePolicy predicted from a rule only: hidden from ML policies.
-        ActionExecuted(e.action_name, e.policy, e.confidence, hide_rule_turn=True)
-        if i in hidden and isinstance(e, ActionExecuted)
-        else e
-        for i, e in enumerate(CONVERSATIONS[index])
-    ]
-    for position, event in insertions:
-        events.insert(min(position, len(events)), event)
+    events = with_runtime_events(CONVERSATIONS[index], insertions, hidden)
     _replay(events, checked)
 
 
