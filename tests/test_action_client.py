@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -57,7 +60,7 @@ async def test_with_the_shared_session_calls_reuse_one_connection(
 async def test_the_body_arrives_as_the_same_json(
     webhook: TestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The shared session encodes with ujson; the action server must read the same."""
+    """The shared session encodes with orjson; the action server must read the same."""
     monkeypatch.setattr(EndpointConfig, "session", action_client._shared_session)
     body = {
         "tracker": {
@@ -65,9 +68,15 @@ async def test_the_body_arrives_as_the_same_json(
                 {"event": "user", "text": "Où est Montréal? 🙂 </script> \"quoted\"",
                  "parse_data": {"intent": {"name": "ask_salary", "confidence": 0.1}}},
                 {"event": "slot", "name": "country", "value": None, "timestamp": 1.5e9},
+                {"event": "slot", "name": "scores", "value": {1: 2**70}},
             ]
         },
         "next_action": "action_answer_salary",
     }  # fmt: skip
     endpoint = EndpointConfig(str(webhook.make_url("/webhook")))
-    assert (await endpoint.request(json=body, method="post"))["body"] == body
+    as_json = json.loads(json.dumps(body))  # what the standard encoder sends
+    assert (await endpoint.request(json=body, method="post"))["body"] == as_json
+    body["tracker"]["events"].pop()  # orjson refuses 2**70; the rest is orjson's
+    body["tracker"]["events"][0]["parse_data"]["intent"]["confidence"] = np.float64(0.1)
+    as_json = json.loads(json.dumps(body))
+    assert (await endpoint.request(json=body, method="post"))["body"] == as_json
