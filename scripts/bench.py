@@ -320,6 +320,7 @@ def full(folder: Path) -> dict:
                 "ADVISOR_FAST_RULE_MATCHING": "0",
                 "ADVISOR_INCREMENTAL_STATES": "0",
                 "ADVISOR_MEMOISED": "0",
+                "ADVISOR_FAST_JSON": "0",
             },
         )
         stacks["stock"] = start(folder, "stock", model=stock_model, project=STOCK_DIR)
