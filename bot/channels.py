@@ -32,6 +32,8 @@ process at start-up.
   event at every prediction (same states).
 * :func:`bot.memoised.install_memoised` remembers the tracker's applied events
   and whether the domain is empty while what they come from is unchanged.
+* :func:`bot.tracker_copy.install_fast_copy` copies the tracker before each
+  action from a replay kept up to date, not a new replay of every event.
 * Both channels install :func:`bot.resilience.install_action_failure_fallback`:
   when the action server fails, the visitor gets an apology, not silence.
 """
@@ -60,6 +62,7 @@ from bot.graph_runner import install_planned_graph_runner
 from bot.memoised import install_memoised
 from bot.resilience import install_action_failure_fallback
 from bot.rule_matching import install_fast_rule_matching
+from bot.tracker_copy import install_fast_copy
 from bot.tracker_states import install_incremental_states
 
 log = logging.getLogger(__name__)
@@ -132,6 +135,7 @@ class AdvisorRestInput(RestInput):
         install_fast_rule_matching()
         install_incremental_states()
         install_memoised()
+        install_fast_copy()
         return cls()
 
     def _payload(self, req: Request) -> dict[str, Any]:

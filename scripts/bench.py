@@ -321,6 +321,7 @@ def full(folder: Path) -> dict:
                 "ADVISOR_INCREMENTAL_STATES": "0",
                 "ADVISOR_MEMOISED": "0",
                 "ADVISOR_FAST_JSON": "0",
+                "ADVISOR_FAST_COPY": "0",
             },
         )
         stacks["stock"] = start(folder, "stock", model=stock_model, project=STOCK_DIR)

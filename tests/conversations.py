@@ -7,10 +7,16 @@ from hypothesis import strategies as st
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionExecutionRejected,
     ActionReverted,
+    ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
     DefinePrevUserUtteredFeaturization,
     EntitiesAdded,
     Event,
+    FollowupAction,
+    LoopInterrupted,
     Restarted,
     SessionStarted,
     SlotSet,
@@ -51,6 +57,12 @@ RUNTIME_EVENTS = st.one_of(
     st.builds(ActionExecuted, st.just("action_listen")),
     st.builds(ActionExecuted, st.just("utter_greet"), hide_rule_turn=st.booleans()),
     st.builds(SlotSet, st.just("background"), st.sampled_from(["student", None])),
+    st.builds(FollowupAction, st.just("utter_greet")),
+    st.builds(ConversationPaused),
+    st.builds(ConversationResumed),
+    st.builds(ActiveLoop, st.sampled_from(["application_form", None])),
+    st.builds(ActionExecutionRejected, st.just("application_form")),
+    st.builds(LoopInterrupted, st.booleans()),
 )
 
 
