@@ -11,7 +11,11 @@ and grew with the conversation. This store keeps the tracker it saved last, per
 conversation, and hands it back on the next message after one indexed query
 (``max(id)`` and ``count(*)`` of the conversation's events) shows that nothing
 else wrote to it since: another replica behind a load balancer, an erasure, a
-purge. Anything else reloads from the database exactly as Rasa does, so the
+purge. When a turn starts a new session, Rasa would read back only that
+session's events (those stamped at or after its start): the store keeps that
+tracker instead, rebuilt from the same JSON, so the second message of a
+conversation is not read back either. Anything else reloads from the
+database exactly as Rasa does, so the
 database stays the source of truth and every replica stays correct. A tracker
 changed after its last save (a turn that failed half-way) is never reused: its
 event count gives it away. Bounded by ``ADVISOR_TRACKER_CACHE_SIZE``
@@ -244,15 +248,31 @@ class AdvisorTrackerStore(SQLTrackerStore):
         if refused:
             self.redact(tracker.sender_id, _personal_values(tracker.events))
             return  # the tracker in memory still holds them: read back next turn
-        if self._cache_size <= 0 or any(
-            isinstance(event, SessionStarted) for event in new_events
-        ):
-            # A new session: Rasa reads only its events back; so will we.
+        if self._cache_size <= 0 or not self.domain:
             return
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            # Rasa reads back only the new session's events: so do we, from memory.
+            tracker = self._as_read_back(tracker)
         self._cache[tracker.sender_id] = _Stored(
             tracker, len(tracker.events), last_id, count
         )
         self._evict()
+
+    def _as_read_back(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """The tracker Rasa's ``retrieve`` builds once a new session is stored.
+
+        Rasa's query keeps the events stamped at or after the latest session
+        start, and rebuilds the tracker from their stored JSON; this does the
+        same with the events in memory, without the query.
+        """
+        events = list(tracker.events)
+        start = max(e.timestamp for e in events if isinstance(e, SessionStarted))
+        stored = [
+            json.loads(json.dumps(e.as_dict())) for e in events if e.timestamp >= start
+        ]
+        return DialogueStateTracker.from_dict(
+            tracker.sender_id, stored, self.domain.slots
+        )
 
     def _evict(self) -> None:
         """Least recently used first; never a tracker with unsaved events."""

@@ -17,7 +17,7 @@ from rasa.shared.core.events import (
     SlotSet,
     UserUttered,
 )
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
@@ -135,15 +135,44 @@ async def test_an_erased_conversation_is_not_served_from_memory(
 
 
 async def test_a_new_session_is_read_back_as_rasa_reads_it(
-    store: AdvisorTrackerStore,
+    store: AdvisorTrackerStore, replica: AdvisorTrackerStore
 ) -> None:
     tracker = await _conversation(store, "c1")
     tracker.update(ActionExecuted("action_session_start"))
     tracker.update(SessionStarted())
+    tracker.update(SlotSet("topic", "salary"))  # carried over by action_session_start
+    tracker.update(ActionExecuted("action_listen"))
     await store.save(tracker)
     again = await store.retrieve("c1")
     assert again is not tracker
     assert again.events[0].type_name == "session_started"
+    assert await store.retrieve("c1") is again  # from memory, not read again
+    loaded = await replica.retrieve("c1")  # a fresh read, as Rasa does it
+    assert again.current_state(EventVerbosity.ALL) == loaded.current_state(
+        EventVerbosity.ALL
+    )
+
+
+async def test_events_stamped_with_the_session_start_are_kept_as_rasa_keeps_them(
+    store: AdvisorTrackerStore, replica: AdvisorTrackerStore
+) -> None:
+    """Rasa selects a session's events by timestamp, not by position."""
+    tracker = await _conversation(store, "c1")
+    now = tracker.events[-1].timestamp + 60
+    tracker.update(ActionExecuted("action_session_start", timestamp=now))
+    tracker.update(SessionStarted(timestamp=now))
+    tracker.update(ActionExecuted("action_listen", timestamp=now + 1))
+    await store.save(tracker)
+    again = await store.retrieve("c1")
+    loaded = await replica.retrieve("c1")
+    assert [e.type_name for e in again.events] == [
+        "action",  # stamped like the session start: Rasa's query keeps it
+        "session_started",
+        "action",
+    ]
+    assert again.current_state(EventVerbosity.ALL) == loaded.current_state(
+        EventVerbosity.ALL
+    )
 
 
 async def test_the_cache_can_be_turned_off(
