@@ -56,14 +56,9 @@ def is_empty(self: Domain) -> bool:
     return bool(self.__dict__[_EMPTY])
 
 
-_installed = False
-
-
 def install_memoised() -> None:
     """Remember applied_events and is_empty (idempotent)."""
-    global _installed
-    if _installed or os.environ.get(SWITCH_VARIABLE, "1") == "0":
+    if os.environ.get(SWITCH_VARIABLE, "1") == "0":
         return
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     Domain.is_empty = is_empty  # type: ignore[method-assign]
-    _installed = True

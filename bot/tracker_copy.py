@@ -76,13 +76,8 @@ def fast_copy(self: DialogueStateTracker) -> DialogueStateTracker:
     return _duplicate(replay)
 
 
-_installed = False
-
-
 def install_fast_copy() -> None:
     """Make DialogueStateTracker.copy go on from a kept replay (idempotent)."""
-    global _installed
-    if _installed or os.environ.get(SWITCH_VARIABLE, "1") == "0":
+    if os.environ.get(SWITCH_VARIABLE, "1") == "0":
         return
     DialogueStateTracker.copy = fast_copy  # type: ignore[method-assign]
-    _installed = True

@@ -159,13 +159,8 @@ def incremental_states_for_tracker_history(
     return [_copy(state) for state in states]
 
 
-_installed = False
-
-
 def install_incremental_states() -> None:
     """Make Domain.states_for_tracker_history incremental (idempotent)."""
-    global _installed
-    if _installed or os.environ.get(SWITCH_VARIABLE, "1") == "0":
+    if os.environ.get(SWITCH_VARIABLE, "1") == "0":
         return
     Domain.states_for_tracker_history = incremental_states_for_tracker_history  # type: ignore[method-assign]
-    _installed = True

@@ -3,6 +3,8 @@ the same with the events a running server adds or that undo earlier ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import strategies as st
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -23,6 +25,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
 )
 from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
 
 from tests.conftest import PROJECT_ROOT
@@ -80,3 +83,20 @@ def with_runtime_events(
     for position, event in insertions:
         changed.insert(min(position, len(changed)), event)
     return changed
+
+
+def replay(
+    events: list[Event],
+    check: Callable[[DialogueStateTracker], None],
+    checked: set[int] | None = None,
+) -> DialogueStateTracker:
+    """A tracker given ``events`` one by one, checked after each (or those at
+    the positions ``checked``, as a server asks after some events only) and
+    at the end."""
+    tracker = DialogueStateTracker("test", DOMAIN.slots)
+    for position, event in enumerate(events):
+        tracker.update(event)
+        if checked is None or position in checked:
+            check(tracker)
+    check(tracker)
+    return tracker

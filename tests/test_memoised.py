@@ -16,18 +16,18 @@ from tests.conversations import (
     CONVERSATIONS,
     DOMAIN,
     RUNTIME_EVENTS,
+    replay,
     with_runtime_events,
 )
 
 
+def _same_applied_events(tracker: DialogueStateTracker) -> None:
+    assert applied_events(tracker) == _rasa_applied_events(tracker)
+    assert applied_events(tracker) == _rasa_applied_events(tracker)  # remembered
+
+
 def _replay(events: list[Event]) -> DialogueStateTracker:
-    """A tracker given the events one by one, asked twice after each."""
-    tracker = DialogueStateTracker("test", DOMAIN.slots)
-    for event in events:
-        tracker.update(event)
-        assert applied_events(tracker) == _rasa_applied_events(tracker)
-        assert applied_events(tracker) == _rasa_applied_events(tracker)
-    return tracker
+    return replay(events, _same_applied_events)
 
 
 @pytest.mark.parametrize("index", range(0, len(CONVERSATIONS), 5))

@@ -13,8 +13,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.tracker_copy import _rasa_copy, fast_copy
 from tests.conversations import (
     CONVERSATIONS,
-    DOMAIN,
     RUNTIME_EVENTS,
+    replay,
     with_runtime_events,
 )
 
@@ -27,16 +27,14 @@ def _state(tracker: DialogueStateTracker) -> dict[str, Any]:
     return state
 
 
+def _same_copy(tracker: DialogueStateTracker) -> None:
+    assert _state(fast_copy(tracker)) == _state(_rasa_copy(tracker))
+
+
 def _replay(
     events: list[Event], checked: set[int] | None = None
 ) -> DialogueStateTracker:
-    """A tracker given the events one by one, copied after each (or some)."""
-    tracker = DialogueStateTracker("test", DOMAIN.slots)
-    for position, event in enumerate(events):
-        tracker.update(event)
-        if checked is None or position in checked:
-            assert _state(fast_copy(tracker)) == _state(_rasa_copy(tracker))
-    return tracker
+    return replay(events, _same_copy, checked)
 
 
 @pytest.mark.parametrize("index", range(0, len(CONVERSATIONS), 3))

@@ -28,6 +28,7 @@ from tests.conversations import (
     CONVERSATIONS,
     DOMAIN,
     RUNTIME_EVENTS,
+    replay,
     with_runtime_events,
 )
 
@@ -49,14 +50,7 @@ def _assert_same_states(tracker: DialogueStateTracker) -> None:
 def _replay(
     events: list[Event], checked: set[int] | None = None
 ) -> DialogueStateTracker:
-    """A tracker given the events one by one, checked after each (or some)."""
-    tracker = DialogueStateTracker("test", DOMAIN.slots)
-    for position, event in enumerate(events):
-        tracker.update(event)
-        if checked is None or position in checked:
-            _assert_same_states(tracker)
-    _assert_same_states(tracker)
-    return tracker
+    return replay(events, _assert_same_states, checked)
 
 
 def test_the_training_data_gives_conversations_to_check() -> None:
