@@ -14,13 +14,16 @@
   and for every state. Rasa treats a loaded domain as unchanging (its derived
   properties are ``lazy_property``); the answer is kept on the domain.
 
-``ADVISOR_MEMOISED=0`` keeps Rasa's methods (the benchmark's "before").
+:func:`begins_with` is the check that a tracker has only grown since an answer
+or a replay was kept; ``bot/tracker_states.py`` and ``bot/tracker_copy.py`` use
+it too. ``ADVISOR_MEMOISED=0`` keeps Rasa's methods (the benchmark's "before").
 """
 
 from __future__ import annotations
 
 import operator
 import os
+from collections.abc import Sequence
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
@@ -34,6 +37,15 @@ _rasa_applied_events = DialogueStateTracker.applied_events
 _rasa_is_empty = Domain.is_empty
 
 
+def begins_with(events: Sequence[Event], known: Sequence[Event]) -> bool:
+    """Whether ``events`` start with the very objects of ``known``, in order.
+
+    How a kept answer or replay checks that a tracker has only grown since:
+    identity, not equality, and the comparison loop runs in C.
+    """
+    return len(events) >= len(known) and all(map(operator.is_, known, events))
+
+
 def applied_events(self: DialogueStateTracker) -> list[Event]:
     """DialogueStateTracker.applied_events, computed once per list of events."""
     events = self.events
@@ -41,7 +53,7 @@ def applied_events(self: DialogueStateTracker) -> list[Event]:
     if (
         kept is not None
         and len(kept[0]) == len(events)
-        and all(map(operator.is_, kept[0], events))
+        and begins_with(events, kept[0])
     ):
         return list(kept[1])
     applied = _rasa_applied_events(self)

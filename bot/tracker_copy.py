@@ -23,12 +23,13 @@ Rasa's after every event of the training conversations and of generated ones.
 from __future__ import annotations
 
 import copy
-import operator
 import os
 from collections import deque
 from typing import Any
 
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerActiveLoop
+
+from bot.memoised import begins_with
 
 SWITCH_VARIABLE = "ADVISOR_FAST_COPY"
 _REPLAY = "_advisor_replay"
@@ -61,11 +62,7 @@ def fast_copy(self: DialogueStateTracker) -> DialogueStateTracker:
     """DialogueStateTracker.copy, going on from the last copy's replay."""
     events = self.events
     kept: tuple[list[Any], DialogueStateTracker] | None = self.__dict__.get(_REPLAY)
-    if (
-        kept is None
-        or len(kept[0]) > len(events)
-        or not all(map(operator.is_, kept[0], events))
-    ):
+    if kept is None or not begins_with(events, kept[0]):
         kept = ([], self.init_copy())
     replayed, replay = kept
     for event in list(events)[len(replayed) :]:

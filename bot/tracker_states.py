@@ -40,6 +40,8 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.memoised import begins_with
+
 SWITCH_VARIABLE = "ADVISOR_INCREMENTAL_STATES"
 _ATTRIBUTE = "_advisor_state_histories"
 
@@ -63,12 +65,7 @@ class _History:
     )
 
     def still_describes(self, domain: Domain, applied: list[Event]) -> bool:
-        if self.domain is not domain or len(applied) < len(self.applied):
-            return False
-        if any(
-            new is not old
-            for new, old in zip(applied[: len(self.applied)], self.applied, strict=True)
-        ):
+        if self.domain is not domain or not begins_with(applied, self.applied):
             return False
         return all(
             _reading(message) == reading for message, reading in self.messages.values()
