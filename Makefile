@@ -93,7 +93,7 @@ build: $(SPACY_DIR)/.built ## Build the spaCy pipeline and the generated NLU fil
 
 # Built from the knowledge base's content: rebuilt when the content or the
 # builder changes, not when another database is seeded with the same content.
-$(SPACY_DIR)/.built: $(KNOWLEDGE) $(wildcard bot/nlp/*.py) $(wildcard data/nlu/lookups/*.yml) | $(SEED_STAMP)
+$(SPACY_DIR)/.built: $(KNOWLEDGE) $(wildcard bot/nlp/*.py) bot/knowledge/places.py $(wildcard data/nlu/lookups/*.yml) | $(SEED_STAMP)
 	$(BIN)/advisor build-nlp
 	@touch $@
 

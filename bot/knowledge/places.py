@@ -43,6 +43,25 @@ COMMON_COUNTRY_NAMES = {
     "uae": "AE",
 }
 
+# English names of large cities that GeoNames files as alternate spellings
+# under another primary name, mapped to that name. They are tagged by the
+# entity ruler (bot/nlp/build.py) and win over a smaller town whose primary name
+# they are ("Calcutta" is also a town in South Africa).
+COMMON_CITY_NAMES = {
+    "Bangalore": "Bengaluru",
+    "Bombay": "Mumbai",
+    "Calcutta": "Kolkata",
+    "Madras": "Chennai",
+    "Peking": "Beijing",
+    "Saigon": "Ho Chi Minh City",
+    "Rangoon": "Yangon",
+    "Kiev": "Kyiv",
+    "Frankfurt": "Frankfurt am Main",
+    "Cologne": "Köln",
+    "Venice": "Venice",
+    "Seville": "Sevilla",
+}
+
 # Alternate spellings ("München", "Bombay") are indexed for large cities only:
 # indexing all 350,000 of them costs a second at start-up for little gain.
 ALTERNATE_NAMES_MIN_POPULATION = 100_000
@@ -61,13 +80,17 @@ class ResolvedPlace:
     continent: str
 
 
+def without_accents(text: str) -> str:
+    """The same text with its accents removed, case kept: "Québec" -> "Quebec"."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def normalise(text: str) -> str:
     """Lower case, accents off, one space: "  Québec " -> "quebec"."""
-    if text.isascii():
-        return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", ascii_text).strip().lower()
+    return re.sub(r"\s+", " ", without_accents(text)).strip().lower()
 
 
 def _strip_articles(text: str) -> str:
@@ -94,6 +117,7 @@ class PlaceResolver:
         }
         # name -> (population, city); the primary name wins over alternate names.
         self._cities: dict[str, tuple[int, dict]] = {}
+        self._common_cities: dict[str, dict] = {}
         self._alternates: dict[str, tuple[int, dict]] = {}
         for city in cache.get_cities().values():
             population = int(city.get("population") or 0)
@@ -104,6 +128,11 @@ class PlaceResolver:
                 if len(alternate) > 3 and alternate.isascii():
                     key = " ".join(alternate.lower().split())
                     self._keep(self._alternates, key, population, city)
+        for common, primary in COMMON_CITY_NAMES.items():
+            found = self._cities.get(normalise(primary))
+            if found is None:  # a typo here, or GeoNames renamed the city
+                raise LookupError(f"{common!r}: GeoNames has no city {primary!r}")
+            self._common_cities[normalise(common)] = found[1]
 
     @staticmethod
     def _keep(index: dict, key: str, population: int, city: dict) -> None:
@@ -129,6 +158,8 @@ class PlaceResolver:
             if candidate in self._countries_by_name:
                 return self._country(self._countries_by_name[candidate])
         key = _strip_articles(key)
+        if key in self._common_cities:
+            return self._city(self._common_cities[key])
         if key in self._cities:
             return self._city(self._cities[key][1])
         if key in self._states:
@@ -168,6 +199,10 @@ class PlaceResolver:
                 if population >= min_population
             }
         )
+
+    def common_city_names(self) -> list[str]:
+        """The English names of :data:`COMMON_CITY_NAMES`."""
+        return sorted(COMMON_CITY_NAMES)
 
     def capitals(self) -> list[str]:
         return sorted({c["capital"] for c in self._countries.values() if c["capital"]})

@@ -32,7 +32,7 @@ import spacy
 import yaml
 from spacy.lookups import load_lookups
 
-from bot.knowledge.places import get_resolver, normalise
+from bot.knowledge.places import get_resolver, normalise, without_accents
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
 
@@ -212,8 +212,11 @@ def collect_patterns(
         *resolver.country_names(),
         *resolver.capitals(),
         *resolver.large_cities(MIN_CITY_POPULATION),
+        *resolver.common_city_names(),
         *EXTRA_PLACE_NAMES,
     ]
+    # Visitors type "Montreal" and "Zurich" as often as "Montréal" and "Zürich".
+    world += [without_accents(name) for name in world if not name.isascii()]
     for name in world:
         key = normalise(name)
         if key in taken:
@@ -224,15 +227,20 @@ def collect_patterns(
             lower.add(name)
     lower.update(kb_places)
 
+    # A one-letter skill ("R") is tagged only as a capital: "r u human?"
+    cased_skills = [skill for skill in skills if len(skill) == 1]
     return Patterns(
         lower=[
             *_phrase_patterns("location", lower),
-            *_phrase_patterns("skill", skills),
+            *_phrase_patterns("skill", set(skills) - set(cased_skills)),
             *_phrase_patterns("programme", programmes),
             *_phrase_patterns("background", backgrounds),
             *_phrase_patterns(MENTIONED_ROLE_LABEL, _mentioned_role_phrases()),
         ],
-        cased=_phrase_patterns("location", cased),
+        cased=[
+            *_phrase_patterns("location", cased),
+            *_phrase_patterns("skill", cased_skills),
+        ],
     )
 
 
