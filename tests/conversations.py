@@ -63,7 +63,8 @@ RUNTIME_EVENTS = st.one_of(
     st.builds(FollowupAction, st.just("utter_greet")),
     st.builds(ConversationPaused),
     st.builds(ConversationResumed),
-    st.builds(ActiveLoop, st.sampled_from(["application_form", None])),
+    st.builds(ActiveLoop, st.sampled_from(["application_form", "handoff_form", None])),
+    st.builds(ActionExecuted, st.sampled_from(["application_form", "handoff_form"])),
     st.builds(ActionExecutionRejected, st.just("application_form")),
     st.builds(LoopInterrupted, st.booleans()),
 )

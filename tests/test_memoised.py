@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, Restarted
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, Restarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.memoised import _rasa_applied_events, _rasa_is_empty, applied_events, is_empty
@@ -46,6 +46,43 @@ def test_applied_events_with_runtime_and_undoing_events(
     index: int, insertions: list[tuple[int, Event]]
 ) -> None:
     _replay(with_runtime_events(CONVERSATIONS[index], insertions, set()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    index=st.integers(0, len(CONVERSATIONS) - 1),
+    insertions=st.lists(st.tuples(st.integers(0, 60), RUNTIME_EVENTS), max_size=5),
+    checked=st.sets(st.integers(0, 80), max_size=12),
+)
+def test_applied_events_asked_after_some_events_only(
+    index: int, insertions: list[tuple[int, Event]], checked: set[int]
+) -> None:
+    # Several events (a whole turn, a loop's start) arrive between two questions.
+    events = with_runtime_events(CONVERSATIONS[index], insertions, set())
+    replay(events, _same_applied_events, checked)
+
+
+def test_events_added_since_are_walked_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walks: list[int] = []
+
+    def counted(tracker: DialogueStateTracker) -> list[Event]:
+        walks.append(len(tracker.events))
+        return _rasa_applied_events(tracker)
+
+    monkeypatch.setattr("bot.memoised._rasa_applied_events", counted)
+    tracker = DialogueStateTracker("test", DOMAIN.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    applied_events(tracker)
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(ActionExecuted("action_listen"))
+    assert applied_events(tracker) == _rasa_applied_events(tracker)
+    assert walks == [1]  # the second answer went on from the first
+    # A loop not named before changes how earlier events count: walked again.
+    tracker.update(ActiveLoop("application_form"))
+    assert applied_events(tracker) == _rasa_applied_events(tracker)
+    assert walks == [1, 4]
 
 
 def test_applied_events_are_computed_again_for_other_events() -> None:
