@@ -2,11 +2,10 @@
 
 Starts, on loopback test ports and a scratch copy of the database:
 - the advisor as `make run` configures it (action server, Rasa server, web app);
-- the same Rasa server with Rasa 3.6's own action-server client (per-call
-  JSON-schema check, a new HTTP session per call, the whole domain in every
-  call), tracker store, graph runner and rule matching, for the before/after
-  of the fixes in bot/action_client.py, bot/tracker_store.py,
-  bot/graph_runner.py and bot/rule_matching.py (the model is the same);
+- the same Rasa server on Rasa 3.6's own code: its action-server client
+  (per-call JSON-schema check, a new HTTP session per call, the whole domain
+  in every call), its SQL tracker store, and every other fix of bot/ switched
+  off by its ADVISOR_* variable, for the before/after (the model is the same);
 - a stock `rasa init` bot, trained by this script with its default config
   (DIET, TED, in-memory tracker store), the baseline a Rasa user knows.
 Then, over the REST channel, with the Rasa server's `/` endpoint as the floor:
@@ -387,8 +386,8 @@ def against(url: str) -> dict:
 LABELS = {
     "floor": "Rasa `/` (floor)",
     "advisor": "advisor (as `make run`)",
-    "rasa_defaults": "advisor on Rasa's own client, tracker store, graph runner "
-    "and rule matching (before)",
+    "rasa_defaults": "advisor on Rasa's own code, every fix of bot/ switched off "
+    "(before)",
     "stock": "stock `rasa init` bot",
     "scaled": "`make scale`: nginx, 2 Rasa + 2 action servers, PostgreSQL, Redis",
     "target": "advisor behind the target",

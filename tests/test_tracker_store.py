@@ -6,6 +6,7 @@ database, as `make scale` runs them on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -275,3 +276,129 @@ async def test_a_locked_database_loses_nothing_and_the_conversation_goes_on(
     fresh = await AdvisorTrackerStore(DOMAIN, host=database_url).retrieve("c1")
     assert fresh.current_state() == back.current_state()
     assert fresh.get_slot("applicant_name") == "Ada Lovelace"
+
+
+# --- the reply first, then the write (write_after_reply) ---------------------------
+
+
+@pytest.fixture
+def later(database_url: str, session_factory: sessionmaker) -> AdvisorTrackerStore:
+    """A store configured as endpoints.yml configures it for one Rasa server."""
+    return AdvisorTrackerStore(DOMAIN, host=database_url, write_after_reply=True)
+
+
+async def _next_turn(store: AdvisorTrackerStore, sender: str) -> DialogueStateTracker:
+    tracker = await store.retrieve(sender)
+    tracker.update(ActionExecuted("action_answer_salary"))
+    tracker.update(BotUttered("The article has nothing on Germany itself."))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    return tracker
+
+
+async def test_an_ordinary_turn_is_written_in_the_next_step(
+    later: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    await _conversation(later, "c1")
+    first = _rows(session_factory, "c1")
+    assert first == ["action", "session_started"]  # the turn waits for the reply
+    await asyncio.sleep(0)  # the event loop's next step: the reply is on its way
+    written = _rows(session_factory, "c1")
+    assert written == [*first, "action", "user", "slot"]
+    await _next_turn(later, "c1")
+    assert _rows(session_factory, "c1") == written
+    await asyncio.sleep(0)
+    assert _rows(session_factory, "c1") == [*written, "action", "bot", "action"]
+
+
+async def test_without_it_every_turn_is_written_before_save_returns(
+    store: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    await _conversation(store, "c1")
+    assert len(_rows(session_factory, "c1")) == 5
+
+
+async def test_it_can_be_turned_off(
+    database_url: str, session_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADVISOR_WRITE_AFTER_REPLY", "0")
+    store = AdvisorTrackerStore(DOMAIN, host=database_url, write_after_reply=True)
+    await _conversation(store, "c1")
+    assert len(_rows(session_factory, "c1")) == 5
+
+
+async def test_the_next_message_writes_a_waiting_turn_first(
+    later: AdvisorTrackerStore, database_url: str, session_factory: sessionmaker
+) -> None:
+    saved = await _conversation(later, "c1")
+    again = await later.retrieve("c1")  # before the loop's next step
+    assert again is saved
+    assert len(_rows(session_factory, "c1")) == 5
+    await asyncio.sleep(0)  # the step that would have written it: nothing twice
+    assert len(_rows(session_factory, "c1")) == 5
+    fresh = await AdvisorTrackerStore(DOMAIN, host=database_url).retrieve("c1")
+    assert fresh.current_state(EventVerbosity.ALL) == saved.current_state(
+        EventVerbosity.ALL
+    )
+
+
+async def test_what_waits_is_written_when_the_server_stops(
+    later: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    await _conversation(later, "c1")
+    later.flush()  # registered with atexit
+    assert len(_rows(session_factory, "c1")) == 5
+
+
+async def test_a_conversation_erased_before_the_write_stays_erased(
+    later: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    await _conversation(later, "c1")
+    later.erase("c1")
+    await asyncio.sleep(0)
+    later.flush()
+    assert _rows(session_factory, "c1") == []
+
+
+async def test_a_new_session_and_a_refusal_are_written_before_the_reply(
+    later: AdvisorTrackerStore, session_factory: sessionmaker
+) -> None:
+    await _conversation(later, "c1")
+    await asyncio.sleep(0)
+    tracker = await later.retrieve("c1")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    await later.save(tracker)
+    assert _rows(session_factory, "c1")[-2:] == ["action", "session_started"]
+
+    tracker = await later.retrieve("c1")
+    tracker.update(UserUttered("Ada Lovelace"))
+    tracker.update(SlotSet("applicant_name", "Ada Lovelace"))
+    tracker.update(SlotSet("personal_data_refused", True))
+    await later.save(tracker)
+    with session_factory() as session:
+        stored = session.scalars(
+            text("SELECT data FROM events WHERE sender_id = 'c1' ORDER BY id")
+        ).all()
+    # The refusal is answered by setting the slot back: one more event.
+    assert len(stored) == 11 and not any("Ada Lovelace" in row for row in stored)
+
+
+async def test_a_write_that_fails_after_the_reply_is_kept_until_it_can_be_done(
+    database_url: str, session_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.tracker_store.SQLITE_BUSY_MS", 50)
+    store = AdvisorTrackerStore(DOMAIN, host=database_url, write_after_reply=True)
+    await _conversation(store, "c1")
+    await asyncio.sleep(0)
+    holder = _lock(database_url)
+    try:
+        tracker = await _next_turn(store, "c1")
+        await asyncio.sleep(0)  # fails inside, kept in memory
+        assert await store.retrieve("c1") is tracker  # still locked: from memory
+    finally:
+        holder.rollback()
+        holder.close()
+    await store.retrieve("c1")  # the database is back: written, in order
+    assert _rows(session_factory, "c1")[-3:] == ["action", "bot", "action"]
+    assert len(_rows(session_factory, "c1")) == 8
