@@ -291,6 +291,65 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(
     assert auth.authenticate(database, ADMIN[0], ADMIN[1], at).staff is not None
 
 
+ATTACKER = "203.0.113.7"
+
+
+def test_one_address_failing_on_many_accounts_is_refused(
+    database: sessionmaker,
+) -> None:
+    # A few guesses on each of many accounts: no account reaches its own limit.
+    now = utcnow()
+    results = [
+        auth.authenticate(
+            database, f"user{i % 7}@x.org", "guess guess", now, address=ATTACKER
+        )
+        for i in range(auth.MAX_ADDRESS_FAILURES)
+    ]
+    assert not any(r.address_locked for r in results[:-1])
+    assert results[-1].address_locked and results[-1].locked_until
+    # Refused unchecked from that address, even with the right password ...
+    refused = auth.authenticate(database, ADMIN[0], ADMIN[1], now, address=ATTACKER)
+    assert refused.staff is None and refused.address_locked
+    # ... while the account itself is not locked, from anywhere else.
+    elsewhere = auth.authenticate(database, ADMIN[0], ADMIN[1], now, "198.51.100.2")
+    assert elsewhere.staff is not None
+    later = now + auth.LOCK_TIME + dt.timedelta(seconds=1)
+    assert auth.authenticate(database, *ADMIN, later, address=ATTACKER).staff
+
+
+def test_the_address_lock_is_said_on_the_login_page(client: TestClient) -> None:
+    # Starlette's test client always comes from the address "testclient".
+    for i in range(auth.MAX_ADDRESS_FAILURES - 1):
+        response = client.post(
+            "/console/login",
+            data={
+                "email": f"user{i}@x.org",
+                "password": "not it at all",
+                "csrf_token": csrf(client),
+            },
+        )
+        assert "from this address" not in response.text
+    last = client.post(
+        "/console/login",
+        data={"email": "x@x.org", "password": "no", "csrf_token": csrf(client)},
+    )
+    assert "from this address" in last.text  # the failure that locks says so
+    locked = client.post(
+        "/console/login",
+        data={"email": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
+    assert locked.status_code == 401
+    assert "Too many failed attempts from this address" in locked.text
+
+
+def test_logins_without_an_address_lock_only_accounts(database: sessionmaker) -> None:
+    now = utcnow()
+    for i in range(auth.MAX_ADDRESS_FAILURES + 1):
+        auth.authenticate(database, f"user{i}@x.org", "guess guess", now)
+    assert auth.authenticate(database, *ADMIN, now).staff is not None
+
+
 def test_a_session_ends_after_its_hours_and_with_its_account(
     client: TestClient, database: sessionmaker
 ) -> None:

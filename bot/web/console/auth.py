@@ -4,7 +4,11 @@ Passwords are hashed with argon2id (OWASP's parameters, see ``_hasher``).
 After :data:`MAX_FAILURES` failed logins within :data:`LOCK_WINDOW`, an
 account is locked for :data:`LOCK_TIME`; unknown
 emails lock the same way and cost the same time, so that the login form does
-not tell who has an account. The session is Starlette's signed cookie
+not tell who has an account. An address that failed
+:data:`MAX_ADDRESS_FAILURES` times within the window, whatever the accounts,
+is refused for :data:`LOCK_TIME` too: one client trying a few passwords on
+many accounts stays under every account's limit. A successful login clears
+neither count of another account or address. The session is Starlette's signed cookie
 (HttpOnly, SameSite=Lax, Secure when configured) holding a random session key,
 whose hash is kept in ``console_sessions`` (so that logging out ends it for
 good), and the CSRF token that every form posts back.
@@ -35,6 +39,7 @@ from bot.applications.models import utcnow
 from bot.web.console.models import ROLES, LoginAttempt, StaffSession, StaffUser
 
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20  # a whole team behind one address still gets in
 LOCK_WINDOW = dt.timedelta(minutes=15)
 LOCK_TIME = dt.timedelta(minutes=15)
 KEEP_ATTEMPTS = dt.timedelta(days=1)
@@ -121,6 +126,7 @@ def _verify(password_hash: str, password: str) -> bool:
 class Login:
     staff: StaffUser | None
     locked_until: dt.datetime | None = None
+    address_locked: bool = False  # the lock is the address's, not the account's
 
 
 def locked_until(session: Session, email: str, now: dt.datetime) -> dt.datetime | None:
@@ -139,9 +145,31 @@ def locked_until(session: Session, email: str, now: dt.datetime) -> dt.datetime 
     recent = list(
         session.scalars(failures.order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES))
     )
-    if len(recent) < MAX_FAILURES or recent[0] - recent[-1] > LOCK_WINDOW:
+    return _lock_end(recent, MAX_FAILURES, now)
+
+
+def address_locked_until(
+    session: Session, address: str, now: dt.datetime
+) -> dt.datetime | None:
+    """When the address's lock ends, if it is locked now."""
+    recent = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(LoginAttempt.address == address, LoginAttempt.succeeded.is_(False))
+            .order_by(LoginAttempt.at.desc())
+            .limit(MAX_ADDRESS_FAILURES)
+        )
+    )
+    return _lock_end(recent, MAX_ADDRESS_FAILURES, now)
+
+
+def _lock_end(
+    failures: list[dt.datetime], limit: int, now: dt.datetime
+) -> dt.datetime | None:
+    """The end of a lock, if ``limit`` failures (newest first) fell in the window."""
+    if len(failures) < limit or failures[0] - failures[-1] > LOCK_WINDOW:
         return None
-    until = recent[0] + LOCK_TIME
+    until = failures[0] + LOCK_TIME
     return until if now < until else None
 
 
@@ -150,14 +178,21 @@ def authenticate(
     email: str,
     password: str,
     now: dt.datetime | None = None,
+    address: str | None = None,
 ) -> Login:
-    """Check a login and record it; a locked account is refused unchecked."""
+    """Check a login from ``address`` and record it; a locked account or address
+    is refused unchecked."""
     now = now or utcnow()
     email = email.strip().lower()[:254]
+    address = address[:45] if address else None
     with session_factory() as session, session.begin():
         session.execute(
             delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS)
         )
+        if address is not None:
+            until = address_locked_until(session, address, now)
+            if until is not None:
+                return Login(None, until, address_locked=True)
         until = locked_until(session, email, now)
         if until is not None:
             return Login(None, until)
@@ -165,9 +200,13 @@ def authenticate(
         # An unknown email costs a hash check too: the timing tells nothing.
         ok = _verify(staff.password_hash if staff else _dummy_hash(), password)
         ok = ok and staff is not None and len(password) <= PASSWORD_MAX
-        session.add(LoginAttempt(email=email, at=now, succeeded=ok))
+        session.add(LoginAttempt(email=email, at=now, succeeded=ok, address=address))
         if not ok:
             session.flush()
+            if address is not None:
+                until = address_locked_until(session, address, now)
+                if until is not None:
+                    return Login(None, until, address_locked=True)
             return Login(None, locked_until(session, email, now))
         assert staff is not None
         staff.last_login_at = now

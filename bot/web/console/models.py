@@ -66,16 +66,21 @@ class StaffSession(Base):
 
 
 class LoginAttempt(Base):
-    """One login try, kept a day: the lock-out counts the recent failures."""
+    """One login try, kept a day: the lock-outs count the recent failures."""
 
     __tablename__ = "console_login_attempts"
-    __table_args__ = (Index("ix_console_login_attempts_email_at", "email", "at"),)
+    __table_args__ = (
+        Index("ix_console_login_attempts_email_at", "email", "at"),
+        Index("ix_console_login_attempts_address_at", "address", "at"),
+    )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     # Not a foreign key: tries on unknown emails lock out the same way.
     email: Mapped[str] = Column(String(254), nullable=False)
     at: Mapped[dt.datetime] = Column(DateTime, nullable=False)
     succeeded: Mapped[bool] = Column(Boolean, nullable=False)
+    # The client's address (IPv6 at most 45 characters); None for the CLI.
+    address: Mapped[str | None] = Column(String(45), nullable=True)
 
 
 class ConversationSummary(Base):

@@ -123,14 +123,23 @@ async def login(request: Request) -> Response:
     form = await request.form()
     email, password = _field(form, "email", 254), form.get("password")
     target = auth.safe_next(_field(form, "next"))
+    address = request.client.host if request.client else None
     result = await run_in_threadpool(
         auth.authenticate,
         _state(request).session_factory,
         email,
         password if isinstance(password, str) else "",
+        None,
+        address,
     )
     if result.staff is None:
-        if result.locked_until is not None:
+        if result.address_locked:
+            error = (
+                "Too many failed attempts from this address: try again after "
+                f"{result.locked_until:%H:%M} UTC."
+            )
+            log.warning("console: logins locked for address %s", address)
+        elif result.locked_until is not None:
             error = (
                 "Too many failed attempts: this account is locked until "
                 f"{result.locked_until:%H:%M} UTC."
