@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import itertools
 import json
 import logging
 import os
@@ -253,35 +252,31 @@ class AdvisorTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         stored = self._cache.pop(tracker.sender_id, None)
         known = stored is not None and stored.tracker is tracker
-        if known and not refused and self._write_soon(stored):
+        if known:
+            new_events = list(tracker.events)[stored.events :]
+        else:  # what the database holds is unknown: Rasa's query (and fail-safe)
+            with self.session_scope() as session:
+                new_events = list(self._additional_events(session, tracker))
+        starts_session = any(isinstance(event, SessionStarted) for event in new_events)
+        ordinary_turn = known and not (refused or starts_session)
+        if ordinary_turn and self._write_after_reply and self._keeps_trackers:
+            self._write_soon(stored)
             return
         try:
-            if known:
-                new_events = list(tracker.events)[stored.events :]
-            else:
-                with self.session_scope() as session:
-                    new_events = list(self._additional_events(session, tracker))
             last_id, count = self._write(tracker.sender_id, new_events)
         except SQLAlchemyError as error:
             if not known:
                 raise  # what the database holds is unknown: Rasa's fail-safe store
-            # Kept here, in order, and written by the next retrieve or save.
-            log.error(
-                "could not save conversation %s, kept until it can be: %s",
-                tracker.sender_id,
-                error,
-            )
             if refused:  # ask again, so the redaction follows the write
                 tracker.update(SlotSet(REFUSED_SLOT, True))
-            stored.pending = stored.failed = True
-            self._cache[tracker.sender_id] = stored
+            self._keep_unwritten(stored, error)
             return
         if refused:
             self.redact(tracker.sender_id, _personal_values(tracker.events))
             return  # the tracker in memory still holds them: read back next turn
-        if self._cache_size <= 0 or not self.domain:
+        if not self._keeps_trackers:
             return
-        if any(isinstance(event, SessionStarted) for event in new_events):
+        if starts_session:
             # Rasa reads back only the new session's events: so do we, from memory.
             tracker = self._as_read_back(tracker)
         self._cache[tracker.sender_id] = _Stored(
@@ -289,21 +284,26 @@ class AdvisorTrackerStore(SQLTrackerStore):
         )
         self._evict()
 
-    def _write_soon(self, stored: _Stored) -> bool:
-        """Keep an ordinary turn's events to write in the loop's next step.
+    @property
+    def _keeps_trackers(self) -> bool:
+        return self._cache_size > 0 and bool(self.domain)
 
-        ``stored`` is the conversation as this store last saved it, and its
-        tracker the one being saved; False when the turn must be written now.
-        """
-        if not self._write_after_reply or self._cache_size <= 0 or not self.domain:
-            return False
-        new_events = itertools.islice(stored.tracker.events, stored.events, None)
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            return False  # read back as a new session: _as_read_back
+    def _keep_unwritten(self, stored: _Stored, error: SQLAlchemyError) -> None:
+        """Keep events that could not be written, in order, for the next retrieve
+        or save to write."""
+        log.error(
+            "could not save conversation %s, kept until it can be: %s",
+            stored.tracker.sender_id,
+            error,
+        )
+        stored.pending = stored.failed = True
+        self._cache[stored.tracker.sender_id] = stored
+
+    def _write_soon(self, stored: _Stored) -> None:
+        """Keep an ordinary turn's events to write in the loop's next step."""
         stored.pending = True
         self._cache[stored.tracker.sender_id] = stored
         asyncio.get_running_loop().call_soon(self._write_waiting, stored)
-        return True
 
     def _write_waiting(self, stored: _Stored) -> None:
         """Write a conversation's waiting events, unless done or forgotten since."""
@@ -313,12 +313,7 @@ class AdvisorTrackerStore(SQLTrackerStore):
         try:
             self._write_pending(stored)
         except SQLAlchemyError as error:
-            stored.failed = True
-            log.error(
-                "could not save conversation %s, kept until it can be: %s",
-                sender_id,
-                error,
-            )
+            self._keep_unwritten(stored, error)
 
     def flush(self) -> None:
         """Write every conversation's waiting events (at exit, and on demand)."""
