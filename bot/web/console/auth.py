@@ -7,11 +7,11 @@ emails lock the same way and cost the same time, so that the login form does
 not tell who has an account. An address that failed
 :data:`MAX_ADDRESS_FAILURES` times within the window, whatever the accounts,
 is refused for :data:`LOCK_TIME` too: one client trying a few passwords on
-many accounts stays under every account's limit. A successful login clears
-neither count of another account or address. The session is Starlette's signed cookie
-(HttpOnly, SameSite=Lax, Secure when configured) holding a random session key,
-whose hash is kept in ``console_sessions`` (so that logging out ends it for
-good), and the CSRF token that every form posts back.
+many accounts stays under every account's limit. A successful login restarts
+its account's count, never an address's. The session is Starlette's signed
+cookie (HttpOnly, SameSite=Lax, Secure when configured) holding a random
+session key, whose hash is kept in ``console_sessions`` (so that logging out
+ends it for good), and the CSRF token that every form posts back.
 """
 
 from __future__ import annotations
@@ -173,6 +173,18 @@ def _lock_end(
     return until if now < until else None
 
 
+def _refusal(
+    session: Session, email: str, address: str | None, now: dt.datetime
+) -> Login | None:
+    """The refusal for a locked address (checked first) or account, if either is."""
+    if address is not None:
+        until = address_locked_until(session, address, now)
+        if until is not None:
+            return Login(None, until, address_locked=True)
+    until = locked_until(session, email, now)
+    return Login(None, until) if until is not None else None
+
+
 def authenticate(
     session_factory: sessionmaker,
     email: str,
@@ -189,13 +201,9 @@ def authenticate(
         session.execute(
             delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS)
         )
-        if address is not None:
-            until = address_locked_until(session, address, now)
-            if until is not None:
-                return Login(None, until, address_locked=True)
-        until = locked_until(session, email, now)
-        if until is not None:
-            return Login(None, until)
+        refused = _refusal(session, email, address, now)
+        if refused is not None:
+            return refused
         staff = find_staff(session, email) if email else None
         # An unknown email costs a hash check too: the timing tells nothing.
         ok = _verify(staff.password_hash if staff else _dummy_hash(), password)
@@ -203,11 +211,7 @@ def authenticate(
         session.add(LoginAttempt(email=email, at=now, succeeded=ok, address=address))
         if not ok:
             session.flush()
-            if address is not None:
-                until = address_locked_until(session, address, now)
-                if until is not None:
-                    return Login(None, until, address_locked=True)
-            return Login(None, locked_until(session, email, now))
+            return _refusal(session, email, address, now) or Login(None)
         assert staff is not None
         staff.last_login_at = now
         if _hasher.check_needs_rehash(staff.password_hash):
