@@ -164,6 +164,16 @@ def test_fifty_parallel_applications_are_each_stored_once(
     )
 
 
+@pytest.mark.parametrize("message", ["can I talk to a real person?", "r u human"])
+def test_asking_for_a_person_starts_the_hand_off_not_an_application(
+    stack: Stack, message: str
+) -> None:
+    sender = f"e2e-person-{abs(hash(message))}"
+    asked = texts(say(stack, sender, message))
+    assert "admissions team" in asked and "What's your full name?" in asked
+    assert "application" not in asked
+
+
 def test_delete_my_data_erases_the_conversation(stack: Stack) -> None:
     reference = _apply(stack, 99)
     say(stack, "e2e-apply-99", "delete my data")

@@ -71,10 +71,12 @@ def _expected_by_rasa(warning: warnings.WarningMessage) -> bool:
 def test_training_data_is_valid_and_warns_only_about_responses_sent_by_code() -> None:
     messages = _validation_warnings()
     assert [m for m in messages if not UNUSED.search(m)] == []
+    # Rasa asks a form's slot with utter_ask_<form>_<slot>, else utter_ask_<slot>.
     form_prompts = {
-        f"utter_ask_{slot}"
-        for form in DOMAIN["forms"].values()
+        prompt
+        for name, form in DOMAIN["forms"].items()
         for slot in form["required_slots"]
+        for prompt in (f"utter_ask_{name}_{slot}", f"utter_ask_{slot}")
     }
     descriptions = {f"utter_intent_{intent}" for intent in DOMAIN["intents"]}
     unused = {UNUSED.search(m).group(1) for m in messages if UNUSED.search(m)}
