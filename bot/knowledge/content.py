@@ -184,7 +184,29 @@ class ProgrammesFile(TopicFile):
     apply: Apply
 
 
-FILES: dict[str, type[TopicFile]] = {
+class NotCoveredSubject(_Strict):
+    """A subject visitors ask about that the guide does not cover (fees, visas...)."""
+
+    slug: Slug
+    name: Name
+    phrases: list[constr(strip_whitespace=True, min_length=2, max_length=80)]  # type: ignore[valid-type]
+    nearby: list[constr(regex=r"^[a-z]+:[a-z0-9-]+$")] = []  # type: ignore[valid-type]
+
+    _phrases = validator("phrases", allow_reuse=True)(_lower_unique)
+
+    @validator("phrases")
+    def _some_phrase(cls, phrases):  # noqa: N805
+        if not phrases:
+            raise ValueError("a subject needs at least one phrase")
+        return phrases
+
+
+class NotCoveredFile(_Strict):
+    version: Literal[1]
+    subjects: list[NotCoveredSubject]
+
+
+FILES: dict[str, type[_Strict]] = {
     "role.yml": RoleFile,
     "skills.yml": SkillsFile,
     "degrees.yml": DegreesFile,
@@ -192,6 +214,7 @@ FILES: dict[str, type[TopicFile]] = {
     "missions.yml": MissionsFile,
     "beginner.yml": BeginnerFile,
     "programmes.yml": ProgrammesFile,
+    "not_covered.yml": NotCoveredFile,
 }
 
 # How many entries the article has of each list; fewer means a file was cut short.
@@ -211,6 +234,7 @@ class Content(BaseModel):
     missions: MissionsFile
     beginner: BeginnerFile
     programmes: ProgrammesFile
+    not_covered: NotCoveredFile
 
     def digest(self) -> str:
         """A stable fingerprint of the content, to make seeding idempotent."""
@@ -242,7 +266,7 @@ def _entry_name(data: dict, location: tuple) -> str:
     return label
 
 
-def read_file(path: Path) -> TopicFile:
+def read_file(path: Path) -> _Strict:
     model = FILES[path.name]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -310,3 +334,6 @@ def _check_unique_slugs(content: Content) -> None:
                 f"slug {entry.slug!r} is used twice ({seen[entry.slug]})"
             )
         seen[entry.slug] = entry.name
+    subjects = [s.slug for s in content.not_covered.subjects]
+    if len(set(subjects)) != len(subjects):
+        raise ContentError("not_covered.yml: a subject slug is used twice")

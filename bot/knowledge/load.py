@@ -36,6 +36,7 @@ _TABLES_IN_DELETE_ORDER = (
     m.RouteStep,
     m.Route,
     m.Programme,
+    m.NotCoveredSubject,
     m.Section,
 )
 
@@ -209,3 +210,14 @@ class _Builder:
         )
         for i, programme in enumerate(programmes.programmes, start=1):
             self.entry(m.Programme, i, programme)
+
+        for i, subject in enumerate(c.not_covered.subjects, start=1):
+            self.session.add(
+                m.NotCoveredSubject(
+                    position=i,
+                    slug=subject.slug,
+                    name=subject.name,
+                    phrases=subject.phrases,
+                    nearby=subject.nearby,
+                )
+            )

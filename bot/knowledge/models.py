@@ -209,6 +209,22 @@ class Programme(_Entry, Base):
     __tablename__ = "kb_programmes"
 
 
+class NotCoveredSubject(Base):
+    """A subject the guide does not cover, and the phrases that name it.
+
+    Not sourced: it records an absence from the article, not one of its facts.
+    """
+
+    __tablename__ = "kb_not_covered"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    position: Mapped[int] = Column(Integer, nullable=False)
+    slug: Mapped[str] = Column(String(80), nullable=False, unique=True)
+    name: Mapped[str] = Column(String(200), nullable=False)
+    phrases: Mapped[list[str]] = Column(JSON, nullable=False)
+    nearby: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+
+
 class KnowledgeMeta(Base):
     """Key/value facts about the loaded content (its digest, when it was seeded)."""
 

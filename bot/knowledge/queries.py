@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.knowledge import models as m
 from bot.knowledge.load import stored_digest
+from bot.knowledge.passages import Passage, build_passages
 from bot.knowledge.places import ResolvedPlace, get_resolver, normalise
 
 
@@ -47,6 +48,7 @@ class Snapshot:
     missions: list[m.Mission]
     route: m.Route
     programmes: list[m.Programme]
+    not_covered: list[m.NotCoveredSubject]
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class KnowledgeBase:
         self._checked_at = float("-inf")
         self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
+        self._passages: tuple[str, list[Passage]] | None = None
 
     # -- loading -----------------------------------------------------------
 
@@ -167,6 +170,7 @@ class KnowledgeBase:
             missions=ordered(m.Mission),
             route=route,
             programmes=ordered(m.Programme),
+            not_covered=ordered(m.NotCoveredSubject),
         )
 
     # -- topics ------------------------------------------------------------
@@ -261,6 +265,20 @@ class KnowledgeBase:
         start = background.start_step if background else route.steps[0].position
         steps = [step for step in route.steps if step.position >= start]
         return RouteAnswer(route=route, background=background, steps=steps)
+
+    # -- passages and what the guide does not cover ----------------------------
+
+    def passages(self) -> list[Passage]:
+        """Every fact as an answerable passage, derived once per content digest."""
+        snapshot = self.snapshot()
+        cached = self._passages
+        if cached is None or cached[0] != snapshot.digest:
+            cached = (snapshot.digest, build_passages(snapshot))
+            self._passages = cached
+        return cached[1]
+
+    def not_covered(self) -> list[m.NotCoveredSubject]:
+        return self.snapshot().not_covered
 
     # -- sources ----------------------------------------------------------------
 
