@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import answered_keys, apologise, get_advisor, latest_entity, send
+from actions.common import answered_keys, apologise, get_advisor, send
 from bot.answers import Answer
+from bot.answers.choose import ENTITY_TOPICS
+from bot.answers.topics import TOPICS
 from bot.knowledge.queries import KnowledgeBaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class _AnswerAction(Action):
@@ -42,79 +47,131 @@ def _text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-class ActionAnswerRole(_AnswerAction):
-    action_name = "action_answer_role"
+def _entities(tracker: Tracker) -> dict[str, list[str]]:
+    """Every entity value of the latest message by type ("Lyon", "Montreal")."""
+    found: dict[str, list[str]] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        value = entity.get("value")
+        if isinstance(value, str) and value.strip():
+            found.setdefault(entity.get("entity"), []).append(value)
+    return found
+
+
+class _TopicAction(_AnswerAction):
+    """A question the NLU placed in ``topic``: the passage that answers it."""
+
+    topic = ""
 
     def answer(self, tracker: Tracker) -> Answer:
-        return get_advisor().role(answered_keys(tracker))
-
-
-class ActionAnswerSkills(_AnswerAction):
-    action_name = "action_answer_skills"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        skill = latest_entity(tracker, "skill")
+        entities = _entities(tracker)
+        background = tracker.get_slot("background")
+        if self.topic == "beginner" and background and not entities.get("background"):
+            # The slot, not only this message: "I'm a teacher" said earlier counts.
+            entities["background"] = [background]
         advisor = get_advisor()
-        if skill is None and advisor.kb.skill(_text(tracker)) is not None:
-            skill = _text(tracker)
-        return advisor.skills(skill, answered_keys(tracker))
+        answer = advisor.reply(
+            _text(tracker), self.topic, entities, answered_keys(tracker)
+        )
+        return answer or advisor.answer(self.topic, None, answered_keys(tracker))
 
 
-class ActionAnswerDegrees(_AnswerAction):
+class ActionAnswerRole(_TopicAction):
+    action_name = "action_answer_role"
+    topic = "role"
+
+
+class ActionAnswerSkills(_TopicAction):
+    action_name = "action_answer_skills"
+    topic = "skills"
+
+
+class ActionAnswerDegrees(_TopicAction):
     action_name = "action_answer_degrees"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        return get_advisor().degrees(_text(tracker), answered_keys(tracker))
+    topic = "degrees"
 
 
-class ActionAnswerSalary(_AnswerAction):
+class ActionAnswerSalary(_TopicAction):
     action_name = "action_answer_salary"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        return get_advisor().salary(
-            latest_entity(tracker, "location"), answered_keys(tracker)
-        )
+    topic = "salary"
 
 
-class ActionAnswerMissions(_AnswerAction):
+class ActionAnswerMissions(_TopicAction):
     action_name = "action_answer_missions"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        return get_advisor().missions(_text(tracker), answered_keys(tracker))
+    topic = "missions"
 
 
-class ActionAnswerBeginnerRoute(_AnswerAction):
+class ActionAnswerBeginnerRoute(_TopicAction):
     action_name = "action_answer_beginner_route"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        # The slot, not only this message: "I'm a teacher" said earlier still counts.
-        background = latest_entity(tracker, "background") or tracker.get_slot(
-            "background"
-        )
-        return get_advisor().beginner(background, answered_keys(tracker))
+    topic = "beginner"
 
 
-class ActionAnswerProgrammes(_AnswerAction):
+class ActionAnswerProgrammes(_TopicAction):
     action_name = "action_answer_programmes"
-
-    def answer(self, tracker: Tracker) -> Answer:
-        programme = latest_entity(tracker, "programme") or _text(tracker)
-        return get_advisor().programmes(programme, answered_keys(tracker))
+    topic = "programmes"
 
 
 class ActionFollowUp(_AnswerAction):
-    """A follow-up without a topic word: resolved against the conversation."""
+    """A follow-up without a topic word: resolved against the conversation.
+
+    An entity decides the topic (a place is about salaries, a skill about
+    skills...); without one, the follow-up continues the last topic, and
+    without a last topic every topic's passages compete.
+    """
 
     action_name = "action_follow_up"
 
     def answer(self, tracker: Tracker) -> Answer:
-        entities = {
-            name: latest_entity(tracker, name)
-            for name in ("skill", "location", "programme", "background")
-        }
-        return get_advisor().follow_up(
-            tracker.get_slot("topic"), entities, _text(tracker), answered_keys(tracker)
+        entities = _entities(tracker)
+        topic = next(
+            (t for e, t in ENTITY_TOPICS.items() if entities.get(e)),
+            tracker.get_slot("topic"),
         )
+        advisor = get_advisor()
+        answered = answered_keys(tracker)
+        answer = advisor.reply(
+            _text(tracker), topic if topic in TOPICS else None, entities, answered
+        )
+        return answer or advisor.follow_up(None, {}, _text(tracker), answered)
+
+
+class ActionAnswerNotCovered(_AnswerAction):
+    """A question on something the guide does not cover: say so, offer a person."""
+
+    action_name = "action_answer_not_covered"
+
+    def answer(self, tracker: Tracker) -> Answer:
+        advisor = get_advisor()
+        text = _text(tracker)
+        subjects = advisor.chooser().subjects.find(text)
+        return advisor.not_covered(subjects, text, tracker.get_slot("topic"))
+
+
+class ActionAnswerUnsure(Action):
+    """The NLU is unsure: answer from the best passage of any topic, if one is good.
+
+    Sets ``unsure_answered`` so that the rules start the two-stage fallback
+    ("did you mean...") only when no passage cleared its threshold.
+    """
+
+    def name(self) -> str:
+        return "action_answer_unsure"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        try:
+            answer = get_advisor().reply(
+                _text(tracker), None, _entities(tracker), answered_keys(tracker)
+            )
+        except KnowledgeBaseUnavailable as error:
+            log.error("knowledge base unavailable, falling back: %s", error)
+            answer = None
+        if answer is None:
+            return [
+                SlotSet("unsure_answered", False),
+                SlotSet("unanswered", "fallback"),
+            ]
+        return [*send(dispatcher, tracker, answer), SlotSet("unsure_answered", True)]
 
 
 class ActionAnswerSource(_AnswerAction):

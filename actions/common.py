@@ -11,6 +11,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Advisor, Answer
+from bot.answers.ranking import spacy_lemmas
+from bot.answers.topics import TOPICS
 from bot.db import session_factory_for
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import get_settings
@@ -23,7 +25,11 @@ HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
 @lru_cache(maxsize=1)
 def get_advisor() -> Advisor:
     """One advisor per action-server process (the knowledge base caches itself)."""
-    return Advisor(KnowledgeBase(session_factory_for(get_settings().database_url)))
+    settings = get_settings()
+    return Advisor(
+        KnowledgeBase(session_factory_for(settings.database_url)),
+        spacy_lemmas(settings.spacy_model_dir),
+    )
 
 
 def answered_keys(tracker: Tracker) -> list[str]:
@@ -38,12 +44,17 @@ def send(
         dispatcher.utter_message(
             response=say.response,
             buttons=[button.as_dict() for button in say.buttons],
-            **say.values,
+            # Answers that lead with one passage cite it in {source}; others don't.
+            **{"source": "", **say.values},
         )
     answered = answered_keys(tracker)
     if answer.key not in answered:
         answered.append(answer.key)
-    return [SlotSet("topic", answer.topic), SlotSet("answered", answered)]
+    events: list[EventType] = [SlotSet("answered", answered)]
+    if answer.topic in TOPICS:
+        events.insert(0, SlotSet("topic", answer.topic))
+    events += [SlotSet(name, value) for name, value in answer.slots.items()]
+    return events
 
 
 def apologise(

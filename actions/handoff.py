@@ -34,7 +34,10 @@ class ValidateHandoffForm(FormValidationAction):
 
 
 def _first_question(tracker: Tracker) -> str | None:
-    """The visitor's first message, so the team knows what it was about."""
+    """The question the guide could not answer, else the visitor's first message."""
+    kept = tracker.get_slot("handoff_question")
+    if kept:
+        return str(kept)[:500]
     for event in tracker.events:
         if event.get("event") == "user" and not str(event.get("text") or "").startswith(
             "/"

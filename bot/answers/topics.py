@@ -17,7 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.answers.choose import Choice, Chooser
+from bot.answers.not_covered import SubjectFinder
+from bot.answers.ranking import PassageIndex, Tokenise
 from bot.knowledge import models as m
+from bot.knowledge.passages import Passage, slugify
 from bot.knowledge.queries import KnowledgeBase
 
 TOPICS = ("role", "skills", "degrees", "salary", "missions", "beginner", "programmes")
@@ -46,6 +50,9 @@ class Answer:
     topic: str
     key: str  # what was answered, for the `answered` slot
     messages: list[Say]
+    # Other slots the answer sets: "unanswered" (for the console), the question
+    # kept for the hand-off.
+    slots: dict[str, Any] = field(default_factory=dict)
 
 
 def _bullets(lines: Sequence[str]) -> str:
@@ -94,6 +101,26 @@ def literal(text: str) -> str:
 _MARKDOWN_LINK_CHARS = re.compile(r"[\\\[\]]")
 
 
+_OVERVIEW_TITLES = {
+    "role": "The role in short",
+    "skills": "All five skill areas",
+    "degrees": "All the pathways",
+    "salary": "Pay by region",
+    "missions": "All five missions",
+    "beginner": "The whole route",
+    "programmes": "All AI2 programmes",
+}
+_ADMISSIONS_BUTTONS = (
+    Button("Ask the admissions team", "/request_human"),
+    Button("AI2's programmes", "/ask_programs"),
+)
+_ANYTHING_ELSE = "that"
+
+
+def _cite(section: str) -> str:
+    return f"\n\n(From the guide: “{section}”.)"
+
+
 def next_buttons(topic: str) -> tuple[Button, ...]:
     return tuple(_ASK[t] for t in _NEXT[topic])
 
@@ -101,8 +128,175 @@ def next_buttons(topic: str) -> tuple[Button, ...]:
 class Advisor:
     """Answers on every topic from one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, tokenise: Tokenise) -> None:
         self.kb = kb
+        self._tokenise = tokenise
+        self._chooser: tuple[str, Chooser] | None = None
+
+    def chooser(self) -> Chooser:
+        """The passage index and subject finder of the current content, built once."""
+        digest = self.kb.snapshot().digest
+        if self._chooser is None or self._chooser[0] != digest:
+            index = PassageIndex(self.kb.passages(), self._tokenise)
+            self._chooser = (
+                digest,
+                Chooser(index, SubjectFinder.of(self.kb.not_covered())),
+            )
+        return self._chooser[1]
+
+    def reply(
+        self,
+        text: str,
+        topic: str | None,
+        entities: dict[str, list[str]] | None = None,
+        answered: Sequence[str] = (),
+    ) -> Answer | None:
+        """The answer to ``text`` on ``topic`` (None: unsure); None if none is good."""
+        choice = self.chooser().choose(text, topic, entities)
+        if choice.kind == "overview" and choice.topic in ("skills", "beginner"):
+            # A skill or background the guide does not know: say so, then the
+            # overview ("The guide doesn't say anything about "Rust" as such").
+            entity = "skill" if choice.topic == "skills" else "background"
+            about = next(iter((entities or {}).get(entity) or ()), None)
+            return self.answer(choice.topic, about, answered)
+        return self.respond(choice, text, answered)
+
+    def respond(
+        self, choice: Choice, text: str = "", answered: Sequence[str] = ()
+    ) -> Answer | None:
+        if choice.kind == "not_covered":
+            return self.not_covered(choice.subjects, text, choice.topic)
+        if choice.kind == "places":
+            if len(choice.places) == 1:
+                return self.salary(choice.places[0], answered)
+            return self.compare_places(choice.places, answered)
+        if choice.kind == "passage" and choice.passage is not None:
+            return self.passage(choice.passage, answered)
+        if choice.kind == "overview" and choice.topic in TOPICS:
+            return self.answer(choice.topic, None, answered)
+        return None
+
+    # -- one passage ---------------------------------------------------------
+
+    def passage(self, passage: Passage, answered: Sequence[str] = ()) -> Answer:
+        """The answer that leads with ``passage``, citing it, with the overview next."""
+        name = passage.title
+        by_kind = {
+            "item": lambda: self.skills(name, answered),
+            "area": lambda: self.skills(name, answered),
+            "pathway": lambda: self._detail("degrees", self.kb.pathway(name)),
+            "mission": lambda: self._detail("missions", self.kb.mission(name)),
+            "region": lambda: self.salary(name, answered),
+            "place": lambda: self.salary(name, answered),
+            "background": lambda: self.beginner(name, answered),
+            "programme": lambda: self.programmes(name, answered),
+        }
+        make = by_kind.get(passage.kind)
+        if make is not None:
+            answer = make()
+        else:  # a point of a topic, a step of the route
+            answer = Answer(
+                passage.topic,
+                passage.id,
+                [Say("utter_passage", {"text": passage.text})],
+            )
+        lead, *rest = answer.messages
+        buttons = (
+            Button(_OVERVIEW_TITLES[passage.topic], _ASK[passage.topic].payload),
+            *(b for b in lead.buttons if b.payload != _ASK[passage.topic].payload),
+        )[:3]
+        cited = Say(
+            lead.response,
+            {**lead.values, "source": _cite(passage.section)},
+            buttons,
+        )
+        key = answer.key if ":" in answer.key else passage.id
+        return Answer(answer.topic, key, [cited, *rest], answer.slots)
+
+    def _detail(self, topic: str, chosen: m.Pathway | m.Mission | None) -> Answer:
+        assert chosen is not None
+        say = Say(
+            "utter_entry_detail",
+            {"name": chosen.name, "detail": chosen.detail},
+            next_buttons(topic),
+        )
+        return Answer(topic, f"{topic}:{chosen.slug}", [say])
+
+    # -- what the guide does not cover ----------------------------------------
+
+    def not_covered(
+        self,
+        subjects: Sequence[m.NotCoveredSubject],
+        text: str = "",
+        topic: str | None = None,
+    ) -> Answer:
+        """Say plainly that the guide does not cover it; offer the admissions team.
+
+        What the guide says nearby comes from its passages, which hold no
+        figure, date or duration (the loader refuses money amounts).
+        """
+        passages = {p.id: p for p in self.kb.passages()}
+        nearby = [
+            passages[i]
+            for i in dict.fromkeys(i for s in subjects for i in s.nearby)
+            if i in passages
+        ][:1]
+        values = {
+            "subjects": _listing([s.name for s in subjects]) or _ANYTHING_ELSE,
+            "nearby": (f" What it does say nearby: {nearby[0].text}" if nearby else ""),
+        }
+        slugs = ",".join(s.slug for s in subjects) or "other"
+        say = Say("utter_not_covered", values, _ADMISSIONS_BUTTONS)
+        return Answer(
+            topic if topic in TOPICS else "",
+            f"not_covered:{slugs}",
+            [say],
+            {"unanswered": slugs, "handoff_question": text[:500] or None},
+        )
+
+    # -- comparisons -----------------------------------------------------------
+
+    def compare_places(
+        self, places: Sequence[str], answered: Sequence[str] = ()
+    ) -> Answer:
+        """Several places in one salary question: each one's region, no figures."""
+        lines = []
+        for place in places:
+            outlook = self.kb.outlook_for_place(place)
+            name = literal(outlook.place_name)
+            if outlook.region is None:
+                lines.append(f"{name}: the guide says nothing about pay there.")
+            elif outlook.place is not None and outlook.resolved is not None:
+                lines.append(
+                    f"{name} (in {outlook.place.name}, {outlook.region.name}): "
+                    f"{outlook.place.note}"
+                )
+            elif outlook.place is not None:
+                lines.append(f"{name} ({outlook.region.name}): {outlook.place.note}")
+            else:
+                lines.append(
+                    f"{name} ({outlook.region.name}): {outlook.region.summary}"
+                )
+        say = Say(
+            "utter_salary_compare",
+            {
+                "places": _listing([literal(p) for p in places]),
+                "lines": _bullets(lines),
+                "no_figures": self.kb.point("salary", "no-figures").text,
+            },
+            next_buttons("salary"),
+        )
+        key = "salary:" + "+".join(p.lower() for p in places)
+        return Answer("salary", key, [say])
+
+    def passage_for_place(self, place: str) -> str | None:
+        """The passage id a salary answer about ``place`` leads with (for make eval)."""
+        outlook = self.kb.outlook_for_place(place)
+        if outlook.place is not None:
+            return f"salary:{slugify(outlook.place.name)}"
+        if outlook.region is not None:
+            return f"salary:{outlook.region.slug}"
+        return None
 
     # -- role ----------------------------------------------------------------
 
