@@ -170,3 +170,51 @@ def application_turns() -> list[Turn]:
             extra_actions=("action_application_summary",),
         ),
     ]
+
+
+def not_covered(text: str, subject: str) -> Turn:
+    """A question the guide does not answer, marked as the bot marks it."""
+    return Turn(
+        text,
+        "ask_not_covered",
+        0.9,
+        "action_answer_not_covered",
+        "The guide doesn't say; the admissions team can tell you.",
+        slots={"unanswered": subject},
+    )
+
+
+def unanswered_conversations(database_url: str, noon: dt.datetime) -> None:
+    """Four conversations with unanswered questions, over three days.
+
+    Three ask the price in other words ("fees-1" twice over), one asks the
+    format and campus, one message fell back.
+    """
+    day = dt.timedelta(days=1)
+    save(
+        database_url,
+        "fees-1",
+        events_of(
+            [GREETING, not_covered("how much does it cost", "fees"), skills_question()],
+            noon - 2 * day,
+        ),
+    )
+    save(
+        database_url,
+        "fees-2",
+        events_of(
+            [
+                not_covered("How much does the master cost?", "fees"),
+                not_covered("is it online or on campus", "format,campus"),
+            ],
+            noon - day,
+        ),
+    )
+    save(
+        database_url,
+        "fees-3",
+        events_of([not_covered("how much does it cost?", "fees")], noon),
+    )
+    blorp = fallback("blorp the wizzle")
+    blorp.slots = {"unanswered": "fallback"}
+    save(database_url, "fallback", events_of([GREETING, blorp], noon))

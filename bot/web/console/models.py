@@ -177,3 +177,42 @@ class Correction(Base):
     entities: Mapped[list[dict]] = Column(JSON, nullable=False, default=list)
     corrected_by: Mapped[str] = Column(String(254), nullable=False)
     corrected_at: Mapped[dt.datetime] = Column(DateTime, nullable=False, default=utcnow)
+
+
+class UnansweredMessage(Base):
+    """A visitor message the guide could not answer, from the ``unanswered`` slot.
+
+    Rewritten with its conversation's summary; what staff decided about it is
+    kept apart (:class:`UnansweredStatus`), so that a re-summary keeps it.
+    """
+
+    __tablename__ = "console_unanswered"
+    __table_args__ = (Index("ix_console_unanswered_sender_at", "sender_id", "at"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    sender_id: Mapped[str] = Column(
+        String(255),
+        ForeignKey("console_conversations.sender_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    event_id: Mapped[int] = Column(Integer, nullable=False)  # Rasa's events.id
+    at: Mapped[float] = Column(Float, nullable=False)  # the message's timestamp
+    text: Mapped[str] = Column(Text, nullable=False)
+    # A not-covered subject ("fees", "format,campus"), "other" or "fallback".
+    subject: Mapped[str] = Column(String(255), nullable=False)
+
+
+class UnansweredStatus(Base):
+    """Whether the content team has handled one unanswered message.
+
+    Keyed by the conversation and the message's timestamp, which a re-summary
+    does not change (the messages' own ids do).
+    """
+
+    __tablename__ = "console_unanswered_status"
+
+    sender_id: Mapped[str] = Column(String(255), primary_key=True)
+    at: Mapped[float] = Column(Float, primary_key=True)
+    handled: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    updated_by: Mapped[str] = Column(String(254), nullable=False)
+    updated_at: Mapped[dt.datetime] = Column(DateTime, nullable=False, default=utcnow)

@@ -1,10 +1,10 @@
 """The console's pages and forms, mounted at ``/console``.
 
 Handlers are thin: they read the request, call :mod:`.queries`, :mod:`.queues`,
-:mod:`.corrections` or :mod:`.auth` in a worker thread (database work must not
-block the site's event loop), and render a template. Every route but the
-login form is wrapped in :func:`.auth.staff_only`; ``tests/test_console_auth.py``
-checks that none is left out.
+:mod:`.unanswered`, :mod:`.corrections` or :mod:`.auth` in a worker thread
+(database work must not block the site's event loop), and render a template.
+Every route but the login form is wrapped in :func:`.auth.staff_only`;
+``tests/test_console_auth.py`` checks that none is left out.
 """
 
 from __future__ import annotations
@@ -31,7 +31,14 @@ from starlette.templating import Jinja2Templates
 
 from bot.applications.models import utcnow
 from bot.db import session_factory_for
-from bot.web.console import auth, corrections, queries, queues, transcript
+from bot.web.console import (
+    auth,
+    corrections,
+    queries,
+    queues,
+    transcript,
+    unanswered,
+)
 from bot.web.console.config import ConsoleConfig
 from bot.web.console.models import QUEUE_STATUSES, ROLES, TAGS, Correction, Review, Tag
 from bot.web.console.summary import FALLBACK_INTENT, PURGE_EVERY, events, refresh
@@ -456,6 +463,68 @@ async def erase_person(request: Request) -> Response:
     return _back("/console/applications")
 
 
+# --- unanswered questions -----------------------------------------------------------
+
+
+def _show(value: object) -> str:
+    """Which groups: "open" (not handled, the default) or "all"."""
+    return "all" if value == "all" else "open"
+
+
+def _unanswered_url(show: str) -> str:
+    return "/console/unanswered" + ("?show=all" if show == "all" else "")
+
+
+@auth.staff_only()
+async def unanswered_page(request: Request) -> Response:
+    show = _show(request.query_params.get("show"))
+    await run_in_threadpool(_refresh, request)
+    found = await _in_session(request, lambda s: unanswered.groups(s, show))
+    return render(
+        request,
+        "unanswered.html",
+        active="unanswered",
+        groups=found,
+        show=show,
+        conversation_url=_conversation_url,
+    )
+
+
+@auth.staff_only(page=False)
+async def unanswered_csv(request: Request) -> Response:
+    show = _show(request.query_params.get("show"))
+    await run_in_threadpool(_refresh, request)
+    content = await _in_session(
+        request, lambda s: unanswered.to_csv(unanswered.groups(s, show))
+    )
+    log.info("console: %s exported the unanswered questions", request.state.staff.email)
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="unanswered.csv"'},
+    )
+
+
+@auth.staff_only(page=False)
+async def unanswered_status(request: Request) -> Response:
+    form = await request.form()
+    keys = unanswered.parse_keys(form.get("messages"))
+    handled = form.get("handled") == "yes"
+    back = _unanswered_url(_show(form.get("show")))
+    if keys is None:
+        return PlainTextResponse("No messages named.", status_code=400)
+    email = request.state.staff.email
+    changed = await _in_session(
+        request, lambda s: unanswered.set_handled(s, keys, handled, email)
+    )
+    state = "handled" if handled else "not handled"
+    _flash(
+        request,
+        f"{changed} message(s) marked {state}." if changed else "No such messages.",
+    )
+    return _back(back)
+
+
 # --- overview ----------------------------------------------------------------------
 
 
@@ -531,6 +600,9 @@ ROUTES = [
             Route(f"/{name}/status", _queue_status(name), methods=["POST"]),
         )
     ),
+    Route("/unanswered", unanswered_page, methods=["GET"]),
+    Route("/unanswered.csv", unanswered_csv, methods=["GET"]),
+    Route("/unanswered/status", unanswered_status, methods=["POST"]),
     Route("/people/erase", erase_person, methods=["POST"]),
     Route("/overview", overview, methods=["GET"]),
     Route("/staff", staff_page, methods=["GET"]),

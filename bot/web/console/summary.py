@@ -3,8 +3,10 @@
 Listing 10,000 conversations with their first question, lowest confidence and
 fallbacks cannot afford to read every event's JSON on each page, so each
 conversation is summarised once (:func:`summarise`) into
-``console_conversations`` and ``console_conversation_intents``, and
-:func:`refresh` re-summarises only the conversations that have new events.
+``console_conversations``, ``console_conversation_intents`` and
+``console_unanswered`` (the messages the guide could not answer,
+:mod:`.unanswered`), and :func:`refresh` re-summarises only the conversations
+that have new events.
 
 No bookkeeping of its own is needed: the highest ``last_event_id`` of the
 summaries is the point reached. Events are found past it, less a margin
@@ -14,8 +16,9 @@ re-summarised only when one of its events is newer than its summary.
 
 Erasure (``advisor erase``, "delete my data") deletes a conversation's events
 outside the console. A summary whose first event is gone is therefore purged,
-with the staff's review, tags and corrections of that conversation: after
-erasure nothing of what the visitor wrote remains here either.
+with the staff's review, tags, corrections and unanswered-message marks of that
+conversation: after erasure nothing of what the visitor wrote remains here
+either.
 """
 
 from __future__ import annotations
@@ -55,7 +58,10 @@ from bot.web.console.models import (
     Correction,
     Review,
     Tag,
+    UnansweredMessage,
+    UnansweredStatus,
 )
+from bot.web.console.unanswered import SLOT, TurnMarks
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +139,7 @@ class Summary:
 
     row: dict[str, Any]
     intents: Counter[str] = field(default_factory=Counter)
+    unanswered: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
@@ -146,6 +153,7 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
     fallback_turns = 0
     turn_fell_back = False
     form_started = summary_shown = handoff_started = False
+    marks = TurnMarks(sender_id)
     for row in rows:
         if row.type_name == "user":
             turns += 1
@@ -160,6 +168,7 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
             if confidence is not None:
                 confidences.append(confidence)
             turn_fell_back = intent == FALLBACK_INTENT
+            marks.user(row, text)
             if text:
                 texts.append(text.lower())
                 if first_question is None and not text.startswith("/"):
@@ -170,6 +179,8 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
             form_started |= row.action_name == APPLICATION_FORM
             summary_shown |= row.action_name == APPLICATION_SUMMARY
             handoff_started |= row.action_name == HANDOFF_FORM
+        elif row.type_name == "slot":
+            marks.slot(row)
     fallback_turns += turn_fell_back
     started = from_timestamp(first.timestamp)
     return Summary(
@@ -196,6 +207,7 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
             "search_text": "\n".join(texts)[:SEARCH_CHARS],
         },
         intents=intents,
+        unanswered=marks.rows(),
     )
 
 
@@ -274,9 +286,18 @@ def _summarise_chunk(session_factory: sessionmaker, senders: list[str]) -> int:
                         events.c.timestamp,
                         events.c.intent_name,
                         events.c.action_name,
-                        # Only visitor messages' JSON is read.
+                        # Only the JSON of visitor messages and of the slot
+                        # events that may set the unanswered slot is read.
                         case(
-                            (events.c.type_name == "user", events.c.data), else_=None
+                            (events.c.type_name == "user", events.c.data),
+                            (
+                                and_(
+                                    events.c.type_name == "slot",
+                                    events.c.data.like(f'%"{SLOT}"%'),
+                                ),
+                                events.c.data,
+                            ),
+                            else_=None,
                         ).label("data"),
                     )
                     .where(events.c.sender_id.in_(senders))
@@ -303,9 +324,8 @@ def _by_sender(rows: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
 
 
 def _write(session: Session, senders: list[str], summaries: list[Summary]) -> None:
-    session.execute(
-        delete(ConversationIntent).where(ConversationIntent.sender_id.in_(senders))
-    )
+    for model in (UnansweredMessage, ConversationIntent):
+        session.execute(delete(model).where(model.sender_id.in_(senders)))
     session.execute(
         delete(ConversationSummary).where(ConversationSummary.sender_id.in_(senders))
     )
@@ -324,6 +344,9 @@ def _write(session: Session, senders: list[str], summaries: list[Summary]) -> No
     ]
     if intents:
         session.execute(ConversationIntent.__table__.insert(), intents)
+    unanswered = [row for s in summaries for row in s.unanswered]
+    if unanswered:
+        session.execute(UnansweredMessage.__table__.insert(), unanswered)
 
 
 def _purge_erased(session_factory: sessionmaker) -> int:
@@ -352,7 +375,15 @@ def _purge_erased(session_factory: sessionmaker) -> int:
 def purge(session: Session, senders: Iterable[str]) -> None:
     """Forget everything the console holds about these conversations."""
     for chunk in _chunks(list(senders), CHUNK):
-        for model in (ConversationIntent, ConversationSummary, Review, Tag, Correction):
+        for model in (
+            ConversationIntent,
+            UnansweredMessage,
+            ConversationSummary,
+            Review,
+            Tag,
+            Correction,
+            UnansweredStatus,
+        ):
             session.execute(delete(model).where(model.sender_id.in_(chunk)))
 
 
