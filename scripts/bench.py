@@ -283,6 +283,7 @@ def kb_query_times() -> dict:
         "outlook_for_place('Munich')": lambda: kb.outlook_for_place("Munich"),
         "route_for_background('teacher')": lambda: kb.route_for_background("teacher"),
     }
+    queries.update(answer_times(kb))
     result = {}
     for name, query in queries.items():
         times = []
@@ -292,6 +293,44 @@ def kb_query_times() -> dict:
             times.append((time.perf_counter() - started) * 1000)
         result[name] = round(statistics.median(times), 3)
     return result
+
+
+# Questions of every kind for the passage ranking's cost: named, ranked, general,
+# outside the guide, a comparison.
+RANKED = [
+    ("do I need python?", "skills", {"skill": ["Python"]}),
+    ("what do i get from an internship", "degrees", {}),
+    ("which skills do I need?", "skills", {}),
+    ("how much does the master cost?", "programmes", {}),
+    ("salary in Lyon or Montreal?", "salary", {"location": ["Lyon", "Montreal"]}),
+]
+
+
+def answer_times(kb) -> dict:  # type: ignore[no-untyped-def]
+    """The answer of a knowledge-base turn before (the topic's handler alone) and
+    after (choosing the passage first, bot/answers/choose.py), in one run."""
+    from bot.answers import Advisor
+    from bot.answers.ranking import spacy_lemmas
+    from bot.settings import get_settings
+
+    advisor = Advisor(kb, spacy_lemmas(get_settings().spacy_model_dir))
+    advisor.chooser()  # the index is built once, at the first question
+
+    def before() -> None:
+        advisor.skills("Python")
+        advisor.degrees("what do i get from an internship")
+        advisor.skills(None)
+        advisor.programmes("how much does the master cost?")
+        advisor.salary("Lyon")
+
+    def after() -> None:
+        for text, topic, entities in RANKED:
+            advisor.reply(text, topic, entities)
+
+    return {
+        "answer, 5 questions, before ranking": before,
+        "answer, 5 questions, with ranking": after,
+    }
 
 
 def full(folder: Path) -> dict:

@@ -1,4 +1,4 @@
-"""`make eval`: how well the NLU understands visitors, written to docs/evaluation.*.
+"""`make eval`: how well the bot understands visitors, written to docs/evaluation.*.
 
 * Intents: Rasa's own 5-fold cross-validation over data/nlu, and the held-out
   set tests/nlu_holdout.yml (never trained on) against a model trained on all
@@ -6,6 +6,8 @@
 * Entities: Rasa's evaluation skips pretrained extractors such as
   SpacyEntityExtractor (our entity rulers), so entities are scored here with the
   same model: a strict match of (start, end, entity) per annotated example.
+* Answers: scripts/evaluate_answers.py, the passage each question of
+  tests/answers_eval.yml is answered with, and "outside the guide".
 
 The model is trained here, in a temporary folder, from the current training
 data: models/advisor.tar.gz may be older than the data and is left alone. Rasa
@@ -29,6 +31,10 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts.evaluate_answers import answer_scores  # noqa: E402
+from scripts.evaluate_answers import markdown as answers_markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -188,6 +194,7 @@ def markdown(result: dict) -> str:
         lines += ["", f"Lowest intent F1 in {title}:", ""]
         worst = sorted(summary["per_intent"].items(), key=lambda kv: kv[1])[:5]
         lines += [f"- {intent}: {score}" for intent, score in worst]
+    lines += answers_markdown(result["answers"])
     return "\n".join(lines) + "\n"
 
 
@@ -235,6 +242,7 @@ def main() -> int:
             "holdout": intent_summary(RESULTS / "holdout" / "intent_report.json"),
             "entities_training": asyncio.run(entity_scores(model, training)),
             "entities_holdout": asyncio.run(entity_scores(model, holdout)),
+            "answers": asyncio.run(answer_scores(model)),
         }
     (ROOT / "docs" / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
     (ROOT / "docs" / "evaluation.md").write_text(markdown(result))

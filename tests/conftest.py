@@ -113,3 +113,13 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     with new_page(browser) as opened:
         yield opened
+
+
+@pytest.fixture
+def advisor(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    """The advisor on the seeded database, ranking with the built spaCy pipeline."""
+    from bot.answers import Advisor
+    from bot.answers.ranking import spacy_lemmas
+    from bot.settings import get_settings
+
+    return Advisor(kb, spacy_lemmas(get_settings().spacy_model_dir))

@@ -146,7 +146,10 @@ async def test_missions_follow_up_on_risk_and_budget(
         intent="ask_missions",
     )
     mission = kb.mission("managing risks and budgets")
-    assert rendered(result)[0] == f"{mission.name}: {mission.detail}"
+    assert rendered(result)[0] == (
+        f"{mission.name}: {mission.detail}\n\n"
+        f"(From the guide: “{mission.section.title}”.)"
+    )
 
 
 async def test_the_route_starts_from_the_visitors_background(
@@ -314,3 +317,69 @@ async def test_did_you_mean_offers_two_topics_in_words(
         "/ask_skills",
         "/out_of_scope",
     ]
+
+
+async def test_a_pathway_asked_after_the_overview_is_that_pathway(
+    executor: ActionExecutor, kb: KnowledgeBase
+) -> None:
+    """Not a recap and "one we haven't covered yet": the one asked about."""
+    result = await run_action(
+        executor,
+        "action_answer_degrees",
+        text="and is an internship really worth doing?",
+        intent="ask_degrees",
+        slots={"answered": ["degrees"]},
+    )
+    (text,) = rendered(result)
+    assert text.startswith(kb.pathway("internships").name)
+    assert _buttons(result)[0] == "/ask_degrees"  # the overview, next
+    assert slot_events(result)["answered"] == ["degrees", "degrees:internships"]
+
+
+async def test_a_question_outside_the_guide_keeps_it_for_the_admissions_team(
+    executor: ActionExecutor,
+) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_programmes",
+        text="how much does the master cost?",
+        intent="ask_programs",
+    )
+    (text,) = rendered(result)
+    assert text.startswith("The guide doesn't cover fees and funding")
+    assert _buttons(result)[0] == "/request_human"
+    slots = slot_events(result)
+    assert slots["unanswered"] == "fees"
+    assert slots["handoff_question"] == "how much does the master cost?"
+    assert slots["topic"] == "programmes"  # a follow-up still continues it
+
+
+async def test_the_not_covered_intent_without_a_known_subject(
+    executor: ActionExecutor,
+) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_not_covered",
+        text="do you organise parties for students?",
+        intent="ask_not_covered",
+    )
+    assert rendered(result)[0].startswith("The guide doesn't cover that")
+    assert slot_events(result)["unanswered"] == "other"
+
+
+async def test_unsure_answers_from_another_topic_before_did_you_mean(
+    executor: ActionExecutor,
+) -> None:
+    answered = await run_action(
+        executor,
+        "action_answer_unsure",
+        text="scrum, is that a thing for me?",
+        intent="nlu_fallback",
+    )
+    assert rendered(answered)[0].startswith("Scrum belongs to")
+    assert slot_events(answered)["unsure_answered"] is True
+    unsure = await run_action(
+        executor, "action_answer_unsure", text="blorp wug", intent="nlu_fallback"
+    )
+    assert unsure["responses"] == []
+    assert slot_events(unsure) == {"unsure_answered": False, "unanswered": "fallback"}

@@ -218,3 +218,61 @@ def test_the_http_api_is_not_exposed(stack: Stack) -> None:
         requests.get(f"{stack.rasa_url}/conversations/x/tracker", timeout=5).status_code
         == 404
     )
+
+
+# Questions on what the guide does not cover, in words the NLU never saw.
+NOT_COVERED = [
+    "how much does the master cost?",
+    "how long does it take?",
+    "is it online or in Paris?",
+    "what's the price of the deep learning programme",
+    "how many years is the devops master",
+    "when does the next session start?",
+    "what do I need to get into the machine learning master?",
+    "can I get a student visa through you",
+    "do you guarantee a job afterwards?",
+]
+FIGURE = re.compile(
+    r"(?<![a-z])\d|[$€£]|\b(one|two|three|four|five|six|twelve)\s+(year|month|week)s?\b"
+    r"|\b(january|february|march|april|june|july|august|september|october"
+    r"|november|december)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("question", NOT_COVERED)
+def test_outside_the_guide_is_said_without_a_figure(
+    stack: Stack, question: str
+) -> None:
+    replies = say(stack, f"e2e-outside-{abs(hash(question))}", question)
+    said = texts(replies)
+    assert "The guide doesn't cover" in said, said
+    assert not FIGURE.search(said.replace("AI2", "")), said
+    assert replies[-1]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_the_admissions_team_gets_the_question_the_guide_did_not_cover(
+    stack: Stack,
+) -> None:
+    sender = "e2e-outside-handoff"
+    say(stack, sender, "how much does the master cost?")
+    assert "full name" in texts(say(stack, sender, "/request_human"))
+    say(stack, sender, "Grace Hopper")
+    say(stack, sender, "grace@example.org")
+    assert "request" in texts(say(stack, sender, "/affirm"))
+    engine = create_engine(stack.database_url)
+    with engine.connect() as connection:
+        question = connection.execute(
+            text("SELECT question FROM handoff_requests WHERE conversation_id = :s"),
+            {"s": sender},
+        ).scalar_one()
+    engine.dispose()
+    assert question == "how much does the master cost?"
+
+
+def test_a_salary_comparison_answers_both_places(stack: Stack) -> None:
+    said = texts(
+        say(stack, "e2e-compare", "what's the salary in Lyon compared to Montreal?")
+    )
+    assert "Lyon (in France, Europe)" in said and "(in Canada, North America)" in said
+    assert "doesn't give any actual salary figures" in said

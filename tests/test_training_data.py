@@ -31,7 +31,7 @@ def _responses_sent_by_code() -> set[str]:
     names: set[str] = set()
     sources = [
         *(PROJECT_ROOT / "actions").glob("*.py"),
-        PROJECT_ROOT / "bot" / "answers.py",
+        *(PROJECT_ROOT / "bot" / "answers").glob("*.py"),
         PROJECT_ROOT / "bot" / "applications" / "validation.py",
     ]
     for path in sources:
@@ -113,3 +113,30 @@ def test_the_held_out_messages_are_never_trained_on() -> None:
         training |= _texts(path)
     assert len(held_out) >= 100
     assert held_out & training == set()
+
+
+def _story_texts() -> set[str]:
+    """User texts of the test stories (``user: |`` steps), lower case."""
+    texts: set[str] = set()
+    for path in (PROJECT_ROOT / "tests").glob("test_*.yml"):
+        for story in yaml.safe_load(path.read_text()).get("stories", []):
+            for step in story.get("steps", []):
+                if isinstance(step, dict) and step.get("user"):
+                    texts.add(str(step["user"]).strip().lower())
+    return texts
+
+
+def test_the_answer_evaluation_set_is_never_trained_on() -> None:
+    questions = yaml.safe_load(
+        (PROJECT_ROOT / "tests" / "answers_eval.yml").read_text()
+    )["questions"]
+    asked = {q["text"].strip().lower() for q in questions}
+    training: set[str] = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        training |= _texts(path)
+    assert len(asked) == len(questions) >= 150  # no question twice
+    assert asked & training == set()
+    assert asked & _texts(PROJECT_ROOT / "tests" / "nlu_holdout.yml") == set()
+    assert asked & _story_texts() == set()
+    for question in questions:  # each one says what answers it
+        assert bool(question.get("passages")) != bool(question.get("not_covered"))
