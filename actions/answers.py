@@ -131,7 +131,7 @@ class ActionFollowUp(_AnswerAction):
         answer = advisor.reply(
             _text(tracker), topic if topic in TOPICS else None, entities, answered
         )
-        return answer or advisor.follow_up(None, {}, _text(tracker), answered)
+        return answer or advisor.no_topic()
 
 
 class ActionAnswerNotCovered(_AnswerAction):

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bot.answers import Advisor
 from bot.knowledge.content import MONEY
 from bot.knowledge.queries import KnowledgeBase
-
-# Figures, dates and durations: none may appear in an outside-the-guide reply.
-FIGURE = re.compile(
-    r"(?<![a-z])\d|\b(one|two|three|four|five|six|twelve|eighteen)\s+(year|month|week)s?\b"
-    r"|\b(january|february|march|april|may|june|july|august|september|october"
-    r"|november|december)\b",
-    re.IGNORECASE,
-)
+from tests.figures import FIGURE
 
 
 def test_every_fact_is_a_passage_with_its_section_and_review_date(

@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.figures import FIGURE
 from tests.stack import Stack, texts
 
 pytestmark = pytest.mark.e2e
@@ -232,12 +233,6 @@ NOT_COVERED = [
     "can I get a student visa through you",
     "do you guarantee a job afterwards?",
 ]
-FIGURE = re.compile(
-    r"(?<![a-z])\d|[$€£]|\b(one|two|three|four|five|six|twelve)\s+(year|month|week)s?\b"
-    r"|\b(january|february|march|april|june|july|august|september|october"
-    r"|november|december)\b",
-    re.IGNORECASE,
-)
 
 
 @pytest.mark.parametrize("question", NOT_COVERED)

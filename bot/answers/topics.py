@@ -184,8 +184,8 @@ class Advisor:
         by_kind = {
             "item": lambda: self.skills(name, answered),
             "area": lambda: self.skills(name, answered),
-            "pathway": lambda: self._detail("degrees", self.kb.pathway(name)),
-            "mission": lambda: self._detail("missions", self.kb.mission(name)),
+            "pathway": lambda: self.degrees(name, answered),
+            "mission": lambda: self.missions(name, answered),
             "region": lambda: self.salary(name, answered),
             "place": lambda: self.salary(name, answered),
             "background": lambda: self.beginner(name, answered),
@@ -212,15 +212,6 @@ class Advisor:
         )
         key = answer.key if ":" in answer.key else passage.id
         return Answer(answer.topic, key, [cited, *rest], answer.slots)
-
-    def _detail(self, topic: str, chosen: m.Pathway | m.Mission | None) -> Answer:
-        assert chosen is not None
-        say = Say(
-            "utter_entry_detail",
-            {"name": chosen.name, "detail": chosen.detail},
-            next_buttons(topic),
-        )
-        return Answer(topic, f"{topic}:{chosen.slug}", [say])
 
     # -- what the guide does not cover ----------------------------------------
 
@@ -597,29 +588,10 @@ class Advisor:
         }[topic]
         return handler(about, answered)
 
-    def follow_up(
-        self,
-        last_topic: str | None,
-        entities: dict[str, str | None],
-        text: str = "",
-        answered: Sequence[str] = (),
-    ) -> Answer:
-        """A topic-less follow-up ("and in Canada?", "what about Scrum?").
-
-        An entity decides the topic (a place is about salaries, a skill about
-        skills...); without one, the follow-up continues the last topic.
-        """
-        for entity, topic in (
-            ("skill", "skills"),
-            ("location", "salary"),
-            ("programme", "programmes"),
-            ("background", "beginner"),
-        ):
-            if entities.get(entity):
-                return self.answer(topic, entities[entity], answered)
-        if last_topic in TOPICS:
-            about = text if last_topic in ("degrees", "missions", "skills") else None
-            return self.answer(last_topic, about, answered)
+    def no_topic(self) -> Answer:
+        """A follow-up ("what about that?") with no topic to continue and no
+        passage that answers it: ask what it is about. The topic a follow-up
+        continues is decided with the passages (:meth:`reply`)."""
         return Answer(
             "help",
             "help",
