@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
     EventType,
     FollowupAction,
@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import HUMAN_BUTTON, get_advisor, latest_entity
+from actions.misses import MISSES_SLOT, AskAgain, KeepsItsQuestion, ask_action
 from bot.answers import literal
 from bot.applications import validation
 from bot.applications.models import utcnow
@@ -66,12 +67,22 @@ def programme_buttons() -> list[dict[str, str]]:
     ]
 
 
-class ValidateApplicationForm(FormValidationAction):
+# Intents that are never a name, whatever their words: a question or a request.
+NOT_A_NAME = {"out_of_scope", "ask_not_covered", "apply"}
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+class ValidateApplicationForm(KeepsItsQuestion):
     def name(self) -> str:
         return "validate_application_form"
 
     def validate_applicant_name(self, value: Any, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
         try:
+            if _intent(tracker) in NOT_A_NAME:
+                raise validation.Invalid("utter_invalid_name")
             return {"applicant_name": validation.name(value)}
         except validation.Invalid as error:
             return _refuse(dispatcher, "applicant_name", error)
@@ -137,30 +148,55 @@ class ValidateApplicationForm(FormValidationAction):
     def validate_applicant_consent(
         self, value: Any, dispatcher, tracker, domain
     ) -> dict:  # type: ignore[no-untyped-def]
-        return {"applicant_consent": bool(value)}
+        try:
+            return {
+                "applicant_consent": validation.consent(
+                    value, tracker.latest_message.get("text")
+                )
+            }
+        except validation.Invalid as error:
+            return _refuse(dispatcher, "applicant_consent", error)
 
 
-class ActionAskApplicantProgramme(Action):
+class ActionAskApplicantProgramme(AskAgain):
     """Ask for the programme with one button per programme of the knowledge base."""
+
+    form = "application_form"
+    slot = "applicant_programme"
+    response = "utter_ask_applicant_programme"
 
     def name(self) -> str:
         return "action_ask_applicant_programme"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def buttons(self, tracker: Tracker) -> list[dict[str, Any]]:
         try:
-            buttons = programme_buttons()
+            return programme_buttons()
         except KnowledgeBaseUnavailable:
-            buttons = []
-        dispatcher.utter_message(
-            response="utter_ask_applicant_programme", buttons=buttons
-        )
-        return []
+            return []
+
+
+ActionAskApplicantName = ask_action(
+    "action_ask_applicant_name", "application_form", "applicant_name"
+)
+ActionAskApplicantEmail = ask_action(
+    "action_ask_applicant_email", "application_form", "applicant_email"
+)
+ActionAskApplicantEducation = ask_action(
+    "action_ask_applicant_education", "application_form", "applicant_education"
+)
+ActionAskApplicantCountry = ask_action(
+    "action_ask_applicant_country", "application_form", "applicant_country"
+)
+ActionAskApplicantMessage = ask_action(
+    "action_ask_applicant_message", "application_form", "applicant_message"
+)
+ActionAskApplicantConsent = ask_action(
+    "action_ask_applicant_consent", "application_form", "applicant_consent"
+)
 
 
 def _reset() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, MISSES_SLOT)]
 
 
 def _forget() -> list[EventType]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.forms import FORM_SLOTS, ValidateApplicationForm
+from actions.misses import KeepsItsQuestion, ask_action
+from bot.applications import validation
 from bot.applications.models import utcnow
 from bot.applications.service import erase, store_handoff
 from bot.db import session_factory_for
@@ -20,7 +22,7 @@ from bot.tracker_store import ERASE_SLOT, REFUSED_SLOT
 log = logging.getLogger(__name__)
 
 
-class ValidateHandoffForm(FormValidationAction):
+class ValidateHandoffForm(KeepsItsQuestion):
     """Same checks on the name and email as the application form."""
 
     def name(self) -> str:
@@ -30,7 +32,23 @@ class ValidateHandoffForm(FormValidationAction):
     validate_applicant_email = ValidateApplicationForm.validate_applicant_email
 
     def validate_handoff_consent(self, value, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
-        return {"handoff_consent": bool(value)}
+        try:
+            text = tracker.latest_message.get("text")
+            return {"handoff_consent": validation.consent(value, text)}
+        except validation.Invalid as error:
+            dispatcher.utter_message(response=error.response)
+            return {"handoff_consent": None}
+
+
+ActionAskHandoffName = ask_action(
+    "action_ask_handoff_form_applicant_name",
+    "handoff_form",
+    "applicant_name",
+    "utter_ask_handoff_form_applicant_name",
+)
+ActionAskHandoffConsent = ask_action(
+    "action_ask_handoff_consent", "handoff_form", "handoff_consent"
+)
 
 
 def _first_question(tracker: Tracker) -> str | None:

@@ -38,6 +38,45 @@ class Invalid(ValueError):
     response: str
 
 
+# Replies that answer no question of the form: "hello", "yes", "ok"...
+NOT_AN_ANSWER = {
+    "hello",
+    "hi",
+    "hey",
+    "hi there",
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "ok",
+    "okay",
+    "sure",
+    "thanks",
+    "thank you",
+    "bye",
+    "goodbye",
+    "maybe",
+    "perhaps",
+    "hmm",
+    "idk",
+    "what",
+    "why",
+    "test",
+}
+MAX_NAME_WORDS = 6
+# Words that make a yes or a no unclear: consent must be given plainly.
+_HEDGE = re.compile(
+    r"\b(maybe|perhaps|not sure|unsure|don'?t know|do not know|dunno|idk|"
+    r"not certain|i guess|possibly|probably|hmm+|later)\b",
+    re.I,
+)
+
+
+def _plain(text: str) -> str:
+    return text.lower().strip(" .!?,;:")
+
+
 def name(text: str | None) -> str:
     cleaned = " ".join((text or "").split())
     cleaned = re.sub(
@@ -45,6 +84,12 @@ def name(text: str | None) -> str:
     )
     if not cleaned or len(cleaned) > MAX_NAME:
         raise Invalid("utter_invalid_name_length")
+    if (
+        "?" in cleaned
+        or len(cleaned.split()) > MAX_NAME_WORDS
+        or _plain(cleaned) in NOT_AN_ANSWER
+    ):
+        raise Invalid("utter_invalid_name")
     normalised = unicodedata.normalize("NFC", cleaned)
     if not _NAME_CHARS.match(normalised) or sum(c.isalpha() for c in normalised) < 2:
         raise Invalid("utter_invalid_name")
@@ -84,7 +129,9 @@ def programme(kb: KnowledgeBase, text: str | None) -> str:
 def education(text: str | None) -> str:
     cleaned = " ".join((text or "").split())
     if (
-        len(cleaned) < 2
+        "?" in cleaned
+        or _plain(cleaned) in NOT_AN_ANSWER
+        or len(cleaned) < 2
         or len(cleaned) > MAX_EDUCATION
         or not any(c.isalpha() for c in cleaned)
     ):
@@ -107,3 +154,10 @@ def message(text: str | None) -> str | None:
     if len(cleaned) > MAX_MESSAGE:
         raise Invalid("utter_invalid_message")
     return cleaned
+
+
+def consent(value: object, text: str | None) -> bool:
+    """A plain yes or no (the intent's value); a hedged one is no answer."""
+    if value is None or _HEDGE.search(text or ""):
+        raise Invalid("utter_invalid_consent")
+    return bool(value)
