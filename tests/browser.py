@@ -88,6 +88,10 @@ def axe_violations(page: Page) -> list[str]:
         pytest.fail("node_modules/axe-core is missing: run `npm ci`")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
+    # Colours are judged as they settle: a bubble fading in is not yet opaque.
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')"
+    )
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['impact']} {v['id']}: {v['help']} at "
