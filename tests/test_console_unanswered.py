@@ -114,6 +114,8 @@ def test_two_messages_are_grouped_as_surely_as_many() -> None:
 
 def test_messages_without_words_are_grouped_only_when_identical() -> None:
     assert wording.group_texts([]) == []
+    # No unanswered message yet, with the page's background: no group, no error.
+    assert wording.group_texts([], background=wording.background_questions()) == []
     assert wording.group_texts(["?", "🙂", "?"]) == [[0, 1, 2]]
     assert wording.group_texts(["?", "what are the fees", "?!"]) == [[0, 2], [1]]
 

@@ -67,6 +67,8 @@ def group_texts(
     for index, text in enumerate(texts):
         same.setdefault(normalise(text), []).append(index)
     wordings = sorted(same, key=lambda w: (-len(same[w]), same[w][0]))
+    if not wordings:  # nothing unanswered yet: the page must still open
+        return []
     vectorizer = TfidfVectorizer(sublinear_tf=True)
     try:
         vectorizer.fit([*background, *wordings])
