@@ -58,6 +58,24 @@ class ConsoleStack(Stack):
             "ADVISOR_DATA_DIR": str(self.folder),
         }
 
+    def add_admin(self, who: tuple[str, str] = ADMIN) -> None:
+        """A staff account with the admin role, made as staff make it: the CLI."""
+        subprocess.run(
+            [
+                BIN / "advisor",
+                "staff",
+                "add",
+                who[0],
+                "--role=admin",
+                "--password-stdin",
+            ],
+            input=who[1] + "\n",
+            env=self.env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
@@ -68,21 +86,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
         web_port=8405,
     )
     with stack.running():
-        subprocess.run(
-            [
-                BIN / "advisor",
-                "staff",
-                "add",
-                *ADMIN[:1],
-                "--role=admin",
-                "--password-stdin",
-            ],
-            input=ADMIN[1] + "\n",
-            env=stack.env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        stack.add_admin()
         yield stack
 
 

@@ -12,15 +12,13 @@ violation of it.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import TIMEOUT, axe_violations, watch
-from tests.stack import BIN
-from tests.test_console_web import ADMIN, ConsoleStack
+from tests.test_console_web import ADMIN, APPLICATION_TURNS, ConsoleStack
 
 pytestmark = pytest.mark.e2e
 
@@ -47,36 +45,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
         web_port=8805,
     )
     with stack.running():
-        subprocess.run(
-            [
-                BIN / "advisor",
-                "staff",
-                "add",
-                ADMIN[0],
-                "--role=admin",
-                "--password-stdin",
-            ],
-            input=ADMIN[1] + "\n",
-            env=stack.env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        stack.add_admin()
         # A conversation with an application, so the console's pages have rows.
-        sender = "quality-visitor"
-        for turn in [
-            "which skills do I need?",
-            "I want to apply",
-            "Ada Lovelace",
-            "ada@example.org",
-            '/inform{"programme": "Specialised master\'s in DevOps"}',
-            "Master's degree",
-            "Belgium",
-            "no",
-            "yes",
-            "yes",
-        ]:
-            stack.say(sender, turn, timeout=30)
+        for turn in ["which skills do I need?", *APPLICATION_TURNS]:
+            stack.say("quality-visitor", turn, timeout=30)
         yield stack
 
 
