@@ -129,12 +129,12 @@ shell: $(MODEL_STAMP) ## Talk to the bot in the terminal (starts the action serv
 # --- quality -----------------------------------------------------------------
 .PHONY: lint format
 lint: $(VENV)/.installed ## ruff check + format check
-	$(BIN)/ruff check bot actions tests
-	$(BIN)/ruff format --check bot actions tests
+	$(BIN)/ruff check bot actions tests scripts
+	$(BIN)/ruff format --check bot actions tests scripts
 
 format: $(VENV)/.installed ## Format the code with ruff
-	$(BIN)/ruff check --fix bot actions tests
-	$(BIN)/ruff format bot actions tests
+	$(BIN)/ruff check --fix bot actions tests scripts
+	$(BIN)/ruff format bot actions tests scripts
 
 .PHONY: test validate test-stories pytest
 test: lint validate pytest test-stories ## Install, then run every test
