@@ -33,7 +33,7 @@ RASA_DATA := data/nlu data/rules data/stories
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- install ---------------------------------------------------------------
 .PHONY: install
@@ -157,10 +157,15 @@ test-stories: $(MODEL_STAMP) ## Rasa test stories against the trained model and 
 eval: $(MODEL_STAMP) ## 5-fold cross-validation of the NLU and the held-out set
 	$(PY) scripts/evaluate.py
 
-.PHONY: bench
-bench: $(MODEL_STAMP) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, start and train times vs a stock bot; console pages -> docs/bench*.md
+.PHONY: bench bench-widget
+bench: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, start and train times vs a stock bot; console pages; the widget -> docs/bench*.md
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_console.py
+	$(PY) scripts/bench_widget.py
+
+# What a visitor sees: send -> first and last bubble of each answer, in chromium.
+bench-widget: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) ## The widget in chromium: send -> first and last bubble -> docs/bench-widget.md
+	$(PY) scripts/bench_widget.py
 
 # --- beyond one machine --------------------------------------------------------
 .PHONY: scale
