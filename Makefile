@@ -167,6 +167,12 @@ bench: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) $(NGINX) $(REDIS_SERVE
 bench-widget: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) ## The widget in chromium: send -> first and last bubble -> docs/bench-widget.md
 	$(PY) scripts/bench_widget.py
 
+# Pictures of the site, the widget (desktop and phone) and the console, made
+# by talking to the bot on a temporary data folder.
+.PHONY: screenshots
+screenshots: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) ## Current PNGs of the site, the widget and the console -> docs/screenshots/
+	$(PY) scripts/screenshots.py
+
 # --- beyond one machine --------------------------------------------------------
 .PHONY: scale
 scale: $(MODEL_STAMP) node_modules/.installed $(NGINX) $(REDIS_SERVER) ## 2 Rasa servers, 2 action servers behind nginx, on PostgreSQL and Redis
