@@ -33,7 +33,7 @@ RASA_DATA := data/nlu data/rules data/stories
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- install ---------------------------------------------------------------
 .PHONY: install
@@ -129,12 +129,12 @@ shell: $(MODEL_STAMP) ## Talk to the bot in the terminal (starts the action serv
 # --- quality -----------------------------------------------------------------
 .PHONY: lint format
 lint: $(VENV)/.installed ## ruff check + format check
-	$(BIN)/ruff check bot actions tests
-	$(BIN)/ruff format --check bot actions tests
+	$(BIN)/ruff check bot actions tests scripts
+	$(BIN)/ruff format --check bot actions tests scripts
 
 format: $(VENV)/.installed ## Format the code with ruff
-	$(BIN)/ruff check --fix bot actions tests
-	$(BIN)/ruff format bot actions tests
+	$(BIN)/ruff check --fix bot actions tests scripts
+	$(BIN)/ruff format bot actions tests scripts
 
 .PHONY: test validate test-stories pytest
 test: lint validate pytest test-stories ## Install, then run every test
@@ -157,10 +157,21 @@ test-stories: $(MODEL_STAMP) ## Rasa test stories against the trained model and 
 eval: $(MODEL_STAMP) ## 5-fold cross-validation of the NLU and the held-out set
 	$(PY) scripts/evaluate.py
 
-.PHONY: bench
-bench: $(MODEL_STAMP) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, start and train times vs a stock bot; console pages -> docs/bench*.md
+.PHONY: bench bench-widget
+bench: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) $(NGINX) $(REDIS_SERVER) ## Latency, throughput, memory, start and train times vs a stock bot; console pages; the widget -> docs/bench*.md
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_console.py
+	$(PY) scripts/bench_widget.py
+
+# What a visitor sees: send -> first and last bubble of each answer, in chromium.
+bench-widget: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) ## The widget in chromium: send -> first and last bubble -> docs/bench-widget.md
+	$(PY) scripts/bench_widget.py
+
+# Pictures of the site, the widget (desktop and phone) and the console, made
+# by talking to the bot on a temporary data folder.
+.PHONY: screenshots
+screenshots: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) ## Current PNGs of the site, the widget and the console -> docs/screenshots/
+	$(PY) scripts/screenshots.py
 
 # --- beyond one machine --------------------------------------------------------
 .PHONY: scale

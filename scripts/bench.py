@@ -433,6 +433,15 @@ LABELS = {
 }
 
 
+# The other benchmarks of `make bench` write their own pages; this one links them.
+SEE_ALSO = (
+    "Also written by `make bench`: the staff console's pages with 10,000 "
+    "conversations, [`bench-console.md`](bench-console.md); what a visitor sees, "
+    "send to the first and the last bubble of each answer in the widget, "
+    "[`bench-widget.md`](bench-widget.md)."
+)
+
+
 def markdown(results: dict) -> str:
     lines = [
         "# Benchmarks",
@@ -488,6 +497,7 @@ def markdown(results: dict) -> str:
     if "kb_query_ms" in results:
         lines += ["", "Knowledge-base queries in process (median ms of 500 calls):", ""]
         lines += [f"- `{name}`: {ms} ms" for name, ms in results["kb_query_ms"].items()]
+    lines += ["", SEE_ALSO]
     return "\n".join(lines) + "\n"
 
 

@@ -33,8 +33,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.evaluate_answers import answer_scores  # noqa: E402
-from scripts.evaluate_answers import markdown as answers_markdown  # noqa: E402
+from scripts.evaluate_answers import answer_scores
+from scripts.evaluate_answers import markdown as answers_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"

@@ -1,10 +1,12 @@
 """Starting the real processes (action server, Rasa server, web app).
 
-Used by the end-to-end tests (one stack per test module) and by `make bench`
+Used by the end-to-end tests (one stack per test module), by `make bench`
 (which also starts a stock `rasa init` bot through it: another project folder,
-model and environment). Test ports keep them clear of a running `make run`; a
-temporary seeded SQLite database holds the knowledge base, applications and the
-tracker store, as `make run` configures them.
+model and environment) and by the widget bench and screenshots
+(`ConsoleStack`: the web app with the console's settings). Test ports keep
+them clear of a running `make run`; a temporary seeded SQLite database holds
+the knowledge base, applications and the tracker store, as `make run`
+configures them.
 """
 
 from __future__ import annotations
@@ -187,6 +189,56 @@ class Stack:
         for process in self.processes:
             stop(process)
         self.processes.clear()
+
+
+# The console's admin, and one application conversation to its reference, as the
+# console and web-quality tests (and scripts/screenshots.py) make them.
+ADMIN = ("lead@ai2.example.org", "a long admin passphrase")
+APPLICATION_TURNS = [
+    "I want to apply",
+    "Grace Hopper",
+    "grace.console@example.org",
+    '/inform{"programme": "Specialised master\'s in DevOps"}',
+    "Master's degree",
+    "Belgium",
+    "no",
+    "yes",
+    "yes",
+]
+
+
+@dataclass
+class ConsoleStack(Stack):
+    """The stack with the console's settings: its own key and corrections file."""
+
+    @property
+    def corrections_file(self) -> Path:
+        return self.folder / "nlu" / "corrections.yml"
+
+    def env(self) -> dict[str, str]:
+        return super().env() | {
+            "ADVISOR_SECRET_KEY": "console-e2e-" + "k" * 40,
+            "ADVISOR_CORRECTIONS_FILE": str(self.corrections_file),
+            "ADVISOR_DATA_DIR": str(self.folder),
+        }
+
+    def add_admin(self, who: tuple[str, str] = ADMIN) -> None:
+        """A staff account with the admin role, made as staff make it: the CLI."""
+        subprocess.run(
+            [
+                BIN / "advisor",
+                "staff",
+                "add",
+                who[0],
+                "--role=admin",
+                "--password-stdin",
+            ],
+            input=who[1] + "\n",
+            env=self.env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
 
 
 def texts(replies: list[dict]) -> str:

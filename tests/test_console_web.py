@@ -11,70 +11,21 @@ tests/artifacts/console-*.png.
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import TIMEOUT, screenshot
-from tests.stack import BIN, Stack, texts
+from tests.stack import ADMIN, APPLICATION_TURNS, ConsoleStack, Stack, texts
 
 pytestmark = pytest.mark.e2e
 
-
-ADMIN = ("lead@ai2.example.org", "a long admin passphrase")
 PAYLOAD = "<script>alert(1)</script>"
 TO_CORRECT = "what should someone like me learn first for the console test"
-APPLICATION_TURNS = [
-    "I want to apply",
-    "Grace Hopper",
-    "grace.console@example.org",
-    '/inform{"programme": "Specialised master\'s in DevOps"}',
-    "Master's degree",
-    "Belgium",
-    "no",
-    "yes",
-    "yes",
-]
-
-
-@dataclass
-class ConsoleStack(Stack):
-    """The stack with the console's settings: its own key and corrections file."""
-
-    @property
-    def corrections_file(self) -> Path:
-        return self.folder / "nlu" / "corrections.yml"
-
-    def env(self) -> dict[str, str]:
-        return super().env() | {
-            "ADVISOR_SECRET_KEY": "console-e2e-" + "k" * 40,
-            "ADVISOR_CORRECTIONS_FILE": str(self.corrections_file),
-            "ADVISOR_DATA_DIR": str(self.folder),
-        }
-
-    def add_admin(self, who: tuple[str, str] = ADMIN) -> None:
-        """A staff account with the admin role, made as staff make it: the CLI."""
-        subprocess.run(
-            [
-                BIN / "advisor",
-                "staff",
-                "add",
-                who[0],
-                "--role=admin",
-                "--password-stdin",
-            ],
-            input=who[1] + "\n",
-            env=self.env(),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
 
 
 @pytest.fixture(scope="module")

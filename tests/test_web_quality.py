@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import TIMEOUT, axe_violations, watch
-from tests.test_console_web import ADMIN, APPLICATION_TURNS, ConsoleStack
+from tests.stack import ADMIN, APPLICATION_TURNS, ConsoleStack
 
 pytestmark = pytest.mark.e2e
 
