@@ -51,6 +51,22 @@ def test_outlook_for_a_place_the_article_does_not_name(kb: KnowledgeBase) -> Non
     assert outlook.region is not None and outlook.region.name == "Europe"
 
 
+def test_a_region_named_exactly_is_the_region_not_a_place_in_its_words(
+    kb: KnowledgeBase,
+) -> None:
+    # "North America" holds "america", a synonym of the United States.
+    outlook = kb.outlook_for_place("North America")
+    assert outlook.place is None
+    assert outlook.region is not None and outlook.region.slug == "north-america"
+    assert kb.outlook_for_place("america").place.name == "United States"
+
+
+def test_new_york_is_the_city_in_the_united_states(kb: KnowledgeBase) -> None:
+    outlook = kb.outlook_for_place("New York")
+    assert outlook.place is not None and outlook.place.name == "United States"
+    assert outlook.resolved is not None and outlook.resolved.name == "New York City"
+
+
 def test_a_city_of_a_named_country_uses_that_country(kb: KnowledgeBase) -> None:
     outlook = kb.outlook_for_place("Lyon")
     assert outlook.place is not None and outlook.place.name == "France"

@@ -60,6 +60,9 @@ COMMON_CITY_NAMES = {
     "Cologne": "Köln",
     "Venice": "Venice",
     "Seville": "Sevilla",
+    # The city, not the state, is what visitors mean by New York.
+    "New York": "New York City",
+    "NYC": "New York City",
 }
 
 # Alternate spellings ("München", "Bombay") are indexed for large cities only:
@@ -203,6 +206,10 @@ class PlaceResolver:
     def common_city_names(self) -> list[str]:
         """The English names of :data:`COMMON_CITY_NAMES`."""
         return sorted(COMMON_CITY_NAMES)
+
+    def state_names(self) -> list[str]:
+        """The states of the United States ("California", "Texas")."""
+        return sorted(self._states.values())
 
     def capitals(self) -> list[str]:
         return sorted({c["capital"] for c in self._countries.values() if c["capital"]})

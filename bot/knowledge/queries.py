@@ -86,8 +86,13 @@ def _words(text: str) -> str:
     return " " + re.sub(r"[^a-z0-9+#.' ]+", " ", normalise(text)) + " "
 
 
-def find_named(entries: Iterable[N], text: str | None) -> N | None:
-    """The entry whose name or a synonym ``text`` is, or else mentions as words."""
+def find_named(
+    entries: Iterable[N], text: str | None, *, exactly: bool = False
+) -> N | None:
+    """The entry whose name or a synonym ``text`` is, or else mentions as words.
+
+    ``exactly``: only the first (``text`` is the name or a synonym).
+    """
     if not text:
         return None
     entries = list(entries)
@@ -95,6 +100,8 @@ def find_named(entries: Iterable[N], text: str | None) -> N | None:
     for entry in entries:
         if key == normalise(entry.name) or key in entry.synonyms:
             return entry
+    if exactly:
+        return None
     haystack = _words(text)
     best: tuple[int, N] | None = None
     for entry in entries:
@@ -226,11 +233,13 @@ class KnowledgeBase:
         """The region the article puts ``text`` in, and the place if it names it."""
         regions = self.regions()
         places = [place for region in regions for place in region.places]
-        place = find_named(places, text)
+        # "North America" is the region, though its words hold "America".
+        region = find_named(regions, text, exactly=True)
+        place = None if region else find_named(places, text)
         if place is not None:
             region = next(r for r in regions if r.id == place.region_id)
             return Outlook(query=text, region=region, place=place, resolved=None)
-        region = find_named(regions, text)
+        region = region or find_named(regions, text)
         if region is not None:
             return Outlook(query=text, region=region, place=None, resolved=None)
         resolved = get_resolver().resolve(text)
