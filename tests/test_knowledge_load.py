@@ -203,3 +203,51 @@ def test_a_synonym_naming_two_entries_is_refused(content_copy: Path) -> None:
         ContentError, match=r"'python' stands for both skill 'Python' and programme"
     ):
         read_content(content_copy)
+
+
+def test_a_step_synonym_naming_another_entry_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "beginner.yml",
+        lambda d: d["route"][2].setdefault("synonyms", []).append("data analyst"),
+    )
+    with pytest.raises(
+        ContentError, match=r"'data analyst' stands for both background .* and step 3"
+    ):
+        read_content(content_copy)
+
+
+def test_a_currency_in_keywords_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "salary.yml",
+        lambda d: d["regions"][1].setdefault("keywords", []).append("euros a year"),
+    )
+    with pytest.raises(ContentError, match=r"(?s)salary\.yml.*europe.*salary figure"):
+        read_content(content_copy)
+
+
+def test_repeated_keywords_are_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "missions.yml",
+        lambda d: d["missions"][0].update(keywords=["automate", "Automate"]),
+    )
+    with pytest.raises(ContentError, match=r"repeats itself: \['automate'\]"):
+        read_content(content_copy)
+
+
+def test_keywords_and_point_synonyms_are_stored(
+    seeded: sessionmaker, content_copy: Path
+) -> None:
+    _edit(
+        content_copy,
+        "role.yml",
+        lambda d: d["points"][1].update(synonyms=["go-between"], keywords=["liaison"]),
+    )
+    seed(seeded, content_copy)
+    with seeded() as session:
+        point = session.scalars(
+            select(m.TopicPoint).where(m.TopicPoint.slug == "bridge")
+        ).one()
+    assert (point.synonyms, point.keywords) == (["go-between"], ["liaison"])

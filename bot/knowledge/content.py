@@ -41,26 +41,45 @@ class _Strict(BaseModel):
 
     @validator("*", pre=True)
     def _no_money(cls, value):  # noqa: N805
-        if isinstance(value, str) and MONEY.search(value):
-            raise ValueError(f"looks like a salary figure or currency: {value!r}")
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and MONEY.search(text):
+                raise ValueError(f"looks like a salary figure or currency: {text!r}")
         return value
 
 
 def _lower_unique(values: list[str]) -> list[str]:
     cleaned = [v.strip().lower() for v in values if v.strip()]
     if len(set(cleaned)) != len(cleaned):
-        raise ValueError("synonyms repeat themselves")
+        repeated = sorted({v for v in cleaned if cleaned.count(v) > 1})
+        raise ValueError(f"the list repeats itself: {repeated}")
     return cleaned
 
 
-class Point(_Strict):
+class _Findable(_Strict):
+    """A fact visitors ask about: ``keywords`` are the words they use for it.
+
+    Keywords count only when ranking the passages for a question (they are
+    not said to the visitor and not tagged as entities); unlike synonyms, they
+    may be shared with other facts.
+    """
+
+    keywords: list[str] = []
+
+    _keywords = validator("keywords", allow_reuse=True)(_lower_unique)
+
+
+class Point(_Findable):
     slug: Slug
     name: Name
     text: Text
     section: Name
+    # Phrases that name this one point outright ("return on investment").
+    synonyms: list[str] = []
+
+    _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
 
-class Entry(_Strict):
+class Entry(_Findable):
     slug: Slug
     name: Name
     summary: Summary
@@ -71,7 +90,7 @@ class Entry(_Strict):
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
 
-class SkillItem(_Strict):
+class SkillItem(_Findable):
     name: Name
     synonyms: list[str] = []
     why: Text
@@ -83,7 +102,7 @@ class SkillArea(Entry):
     items: list[SkillItem]
 
 
-class Place(_Strict):
+class Place(_Findable):
     name: Name
     kind: Literal["country", "city", "area"]
     country_code: constr(regex=r"^[A-Z]{2}$")  # type: ignore[valid-type]
@@ -98,13 +117,17 @@ class Region(Entry):
     places: list[Place]
 
 
-class RouteStep(_Strict):
+class RouteStep(_Findable):
     position: int
     text: Text
     section: Name
+    # Phrases that name this one step outright ("first step", "step one").
+    synonyms: list[str] = []
+
+    _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
 
-class Background(_Strict):
+class Background(_Findable):
     slug: Slug
     name: Name
     synonyms: list[str] = []
@@ -119,12 +142,14 @@ class School(_Strict):
     points: list[Point]
 
 
-class Apply(_Strict):
+class Apply(_Findable):
     text: Text
     section: Name
 
 
-class TopicFile(_Strict):
+class TopicFile(_Findable):
+    """A topic's file; its ``keywords`` are the words of a general question."""
+
     version: Literal[1]
     topic: str
     title: Name
@@ -151,6 +176,11 @@ class DegreesFile(TopicFile):
 class SalaryFile(TopicFile):
     topic: Literal["salary"]
     no_figures: Text
+    no_figures_keywords: list[str] = []
+
+    _no_figures_keywords = validator("no_figures_keywords", allow_reuse=True)(
+        _lower_unique
+    )
     regions: list[Region]
 
 
@@ -300,17 +330,32 @@ def read_content(directory: Path) -> Content:
 
 
 def _check_unique_synonyms(content: Content) -> None:
-    """A phrase may stand for one thing only: synonyms become Rasa entity synonyms."""
+    """A phrase may stand for one thing only.
+
+    Entity synonyms become Rasa entity synonyms; those of points and route
+    steps make their passage lead an answer (bot/answers/ranking.py).
+    """
     named = [
         *(("skill", item) for area in content.skills.areas for item in area.items),
         *(("programme", p) for p in content.programmes.programmes),
         *(("background", b) for b in content.beginner.backgrounds),
         *(("place", p) for region in content.salary.regions for p in region.places),
     ]
+    points = [*content.role.points, *content.programmes.school.points]
+    unnamed = [
+        *((f"point {p.name!r}", p.synonyms) for p in points),
+        *((f"step {s.position}", s.synonyms) for s in content.beginner.route),
+    ]
+    phrases = [
+        *(
+            (f"{kind} {entry.name!r}", {entry.name.lower(), *entry.synonyms})
+            for kind, entry in named
+        ),
+        *unnamed,
+    ]
     owner: dict[str, str] = {}
-    for kind, entry in named:
-        for phrase in {entry.name.lower(), *entry.synonyms}:
-            label = f"{kind} {entry.name!r}"
+    for label, synonyms in phrases:
+        for phrase in synonyms:
             if phrase in owner and owner[phrase] != label:
                 raise ContentError(
                     f"{phrase!r} stands for both {owner[phrase]} and {label}; "

@@ -96,6 +96,7 @@ class _Builder:
             slug=file.topic,
             title=file.title,
             intro=file.intro,
+            keywords=file.keywords,
             section=self.section(file.section),
         )
         topic.points = [
@@ -104,6 +105,8 @@ class _Builder:
                 slug=p.slug,
                 name=p.name,
                 text=p.text,
+                synonyms=p.synonyms,
+                keywords=p.keywords,
                 section=self.section(p.section),
             )
             for i, p in enumerate(points, start=1)
@@ -119,6 +122,7 @@ class _Builder:
             summary=entry.summary,
             detail=entry.detail,
             synonyms=entry.synonyms,
+            keywords=entry.keywords,
             section=self.section(entry.section),
             **extra,
         )
@@ -134,7 +138,11 @@ class _Builder:
             row = self.entry(m.SkillArea, i, area)
             row.items = [
                 m.SkillItem(
-                    position=j, name=item.name, synonyms=item.synonyms, why=item.why
+                    position=j,
+                    name=item.name,
+                    synonyms=item.synonyms,
+                    keywords=item.keywords,
+                    why=item.why,
                 )
                 for j, item in enumerate(area.items, start=1)
             ]
@@ -150,6 +158,7 @@ class _Builder:
                 slug="no-figures",
                 name="No figures",
                 text=c.salary.no_figures,
+                keywords=c.salary.no_figures_keywords,
                 section=self.section(c.salary.section),
             )
         )
@@ -163,6 +172,7 @@ class _Builder:
                     country_code=p.country_code,
                     note=p.note,
                     synonyms=p.synonyms,
+                    keywords=p.keywords,
                 )
                 for j, p in enumerate(region.places, start=1)
             ]
@@ -180,7 +190,11 @@ class _Builder:
         )
         route.steps = [
             m.RouteStep(
-                position=s.position, text=s.text, section=self.section(s.section)
+                position=s.position,
+                text=s.text,
+                synonyms=s.synonyms,
+                keywords=s.keywords,
+                section=self.section(s.section),
             )
             for s in beginner.route
         ]
@@ -190,6 +204,7 @@ class _Builder:
                 slug=b.slug,
                 name=b.name,
                 synonyms=b.synonyms,
+                keywords=b.keywords,
                 start_step=b.start_step,
                 start=b.start,
             )
@@ -205,6 +220,7 @@ class _Builder:
                 slug="apply",
                 name="Apply",
                 text=programmes.apply.text,
+                keywords=programmes.apply.keywords,
                 section=self.section(programmes.apply.section),
             )
         )

@@ -38,7 +38,13 @@ class _Sourced:
         return relationship(Section, lazy="joined")
 
 
-class _Entry(_Sourced):
+class _Findable:
+    """The words visitors use for a fact, for ranking it (see content.py)."""
+
+    keywords: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+
+
+class _Entry(_Findable, _Sourced):
     """A named, ordered entry of a topic: a skill area, a pathway, a mission..."""
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -50,7 +56,7 @@ class _Entry(_Sourced):
     synonyms: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
 
 
-class Topic(_Sourced, Base):
+class Topic(_Findable, _Sourced, Base):
     """One subject the bot answers on (role, skills, salary...) and its overview."""
 
     __tablename__ = "kb_topics"
@@ -67,7 +73,7 @@ class Topic(_Sourced, Base):
     )
 
 
-class TopicPoint(_Sourced, Base):
+class TopicPoint(_Findable, _Sourced, Base):
     """A short fact attached to a topic (the role's points, the school's points)."""
 
     __tablename__ = "kb_topic_points"
@@ -80,6 +86,7 @@ class TopicPoint(_Sourced, Base):
     slug: Mapped[str] = Column(String(80), nullable=False)
     name: Mapped[str] = Column(String(200), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
+    synonyms: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
 
 
 class SkillArea(_Entry, Base):
@@ -94,7 +101,7 @@ class SkillArea(_Entry, Base):
     )
 
 
-class SkillItem(Base):
+class SkillItem(_Findable, Base):
     __tablename__ = "kb_skill_items"
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -129,7 +136,7 @@ class Region(_Entry, Base):
     )
 
 
-class Place(Base):
+class Place(_Findable, Base):
     """A country, city or area that the article names."""
 
     __tablename__ = "kb_places"
@@ -174,7 +181,7 @@ class Route(_Sourced, Base):
     )
 
 
-class RouteStep(_Sourced, Base):
+class RouteStep(_Findable, _Sourced, Base):
     __tablename__ = "kb_route_steps"
 
     id: Mapped[int] = Column(Integer, primary_key=True)
@@ -183,9 +190,10 @@ class RouteStep(_Sourced, Base):
     )
     position: Mapped[int] = Column(Integer, nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
+    synonyms: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
 
 
-class Background(Base):
+class Background(_Findable, Base):
     """What a visitor does now, and where on the route that puts them."""
 
     __tablename__ = "kb_backgrounds"

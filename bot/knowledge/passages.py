@@ -32,7 +32,8 @@ class Passage:
     reviewed_on: dt.date
     # Names and synonyms that point at this passage and at no other one.
     terms: tuple[str, ...] = ()
-    # Extra words the passage is found by, which are not said in its text.
+    # Words visitors use for it that its text does not say (``keywords`` in the
+    # content files): they count when ranking, and may be shared.
     keywords: tuple[str, ...] = field(default=())
 
     @property
@@ -52,6 +53,7 @@ def _p(
     text: str,
     section: m.Section,
     terms: tuple[str, ...] = (),
+    keywords: tuple[str, ...] = (),
 ) -> Passage:
     return Passage(
         id=f"{topic}:{slug}",
@@ -63,6 +65,7 @@ def _p(
         section=section.title,
         reviewed_on=section.reviewed_on,
         terms=tuple(dict.fromkeys(t.lower() for t in terms if t)),
+        keywords=tuple(keywords),
     )
 
 
@@ -74,12 +77,22 @@ def _overview(topic: m.Topic, extra: str = "") -> Passage:
         topic.title,
         " ".join(part for part in (topic.intro, extra) if part),
         topic.section,
+        keywords=tuple(topic.keywords),
     )
 
 
 def _points(topic: m.Topic) -> Iterator[Passage]:
     for point in topic.points:
-        yield _p(topic.slug, "point", point.slug, point.name, point.text, point.section)
+        yield _p(
+            topic.slug,
+            "point",
+            point.slug,
+            point.name,
+            point.text,
+            point.section,
+            tuple(point.synonyms),
+            tuple(point.keywords),
+        )
 
 
 def _entries(topic: str, kind: str, entries: list) -> Iterator[Passage]:  # type: ignore[type-arg]
@@ -92,6 +105,7 @@ def _entries(topic: str, kind: str, entries: list) -> Iterator[Passage]:  # type
             f"{entry.summary} {entry.detail}",
             entry.section,
             (entry.name, *entry.synonyms),
+            tuple(entry.keywords),
         )
 
 
@@ -115,6 +129,7 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                     item.why,
                     area.section,
                     (item.name, *item.synonyms),
+                    tuple(item.keywords),
                 )
             )
 
@@ -134,6 +149,7 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                     place.note,
                     region.section,
                     (place.name, *place.synonyms),
+                    tuple(place.keywords),
                 )
             )
 
@@ -151,6 +167,8 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                 f"Step {step.position}",
                 step.text,
                 step.section,
+                tuple(step.synonyms),
+                tuple(step.keywords),
             )
         )
     for background in route.backgrounds:
@@ -163,6 +181,7 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                 background.start,
                 route.section,
                 (background.name, *background.synonyms),
+                tuple(background.keywords),
             )
         )
 
