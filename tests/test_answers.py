@@ -179,3 +179,59 @@ def test_across_topics_a_clear_passage_answers_before_did_you_mean(
 def test_a_nonsense_question_is_left_to_did_you_mean(advisor: Advisor) -> None:
     assert advisor.reply("blorp fizzle wug", None) is None
     assert advisor.chooser().choose("blorp fizzle wug", "skills").kind == "overview"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "expected"),
+    [
+        ("do i have to know pyhton?", "skills", "skills:python"),  # letters swapped
+        (
+            "is stakholder management important",
+            "skills",
+            "skills:stakeholder-management",
+        ),
+        ("what's the pay like in switzerlnd", None, "salary:switzerland"),
+    ],
+)
+def test_a_misspelt_name_is_read_as_the_guides_word(
+    advisor: Advisor, question: str, topic: str | None, expected: str
+) -> None:
+    choice = advisor.chooser().choose(question, topic)
+    assert choice.passage is not None and choice.passage.id == expected
+
+
+def test_an_english_word_is_never_respelt_as_a_name() -> None:
+    from bot.answers.ranking import Speller
+
+    speller = Speller(["paris", "python", "scrum"], is_word=lambda w: w in {"parts"})
+    assert speller("which parts of the job") == "which parts of the job"
+    assert speller("pyhton or scrun") == "python or scrum"
+    assert speller("the guide") == "the guide"  # short words are left alone
+
+
+def test_a_role_point_answers_when_the_nlu_says_missions(advisor: Advisor) -> None:
+    # The role and the missions overlap in the article: a role point competes
+    # in full when the NLU files a role question under missions.
+    choice = advisor.chooser().choose(
+        "is the pm the one who keeps everyone on the same page?", "missions"
+    )
+    assert choice.passage is not None and choice.passage.id == "role:bridge"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what's the very first step?", "beginner:step-1"),
+        ("and the final step?", "beginner:step-5"),
+    ],
+)
+def test_a_route_step_is_found_by_its_order(
+    advisor: Advisor, question: str, expected: str
+) -> None:
+    choice = advisor.chooser().choose(question, "beginner")
+    assert choice.passage is not None and choice.passage.id == expected
+
+
+def test_every_passage_has_the_words_visitors_use_for_it(kb: KnowledgeBase) -> None:
+    missing = [p.id for p in kb.passages() if not p.keywords]
+    assert missing == []

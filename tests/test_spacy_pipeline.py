@@ -33,6 +33,10 @@ def _entities(nlp: spacy.language.Language, text: str) -> list[tuple[str, str]]:
         ("and Zurich?", "Zurich", "Switzerland"),
         ("Frankfurt?", "Frankfurt", "Germany"),
         ("how much in Lagos", "Lagos", "Nigeria"),
+        # Not "York", in England: the whole name, and the city, not the state.
+        ("pay in new york?", "new york", "United States"),
+        ("salaries in NYC", "NYC", "United States"),
+        ("what about texas", "texas", "United States"),  # a state
     ],
 )
 def test_places_are_tagged_and_resolve(

@@ -21,9 +21,13 @@ from bot.knowledge.passages import OVERVIEW, Passage
 # (a name or synonym) or when it scores at least this much...
 SPECIFIC_MIN = 0.15
 # ...and this much more than the topic's overview.
-OVERVIEW_MARGIN = 0.1
+OVERVIEW_MARGIN = 0.02
 # How much another topic's passage counts against one of the NLU's topic.
 OTHER_TOPIC_WEIGHT = 0.5
+# Topics the article tells apart less sharply than the NLU can: the role's
+# points (delivery on time and on budget, the team's go-between) are also what
+# the missions do. A sibling's passages count in full, and can be named.
+SIBLING_TOPICS = {"role": frozenset({"missions"}), "missions": frozenset({"role"})}
 # Across all topics (the NLU was unsure): the best passage must score this much.
 ACROSS_MIN = 0.3
 # The topic each intent asks about, as data/rules/topics.yml routes them.
@@ -103,7 +107,7 @@ class Chooser:
         ranked = self._weighted(question, topic)
         named = self._named(question, topic, entities)
         if named is not None:
-            return Choice("passage", topic, named, ranked)
+            return Choice("passage", named.topic, named, ranked)
         return self._within(topic, ranked)
 
     def _weighted(self, text: str, topic: str) -> tuple[Ranked, ...]:
@@ -114,12 +118,13 @@ class Chooser:
         """
         if not text:
             return ()
+        near = {topic, *SIBLING_TOPICS.get(topic, ())}
         ranked = [
             Ranked(
                 r.passage,
-                r.score if r.passage.topic == topic else r.score * OTHER_TOPIC_WEIGHT,
+                r.score if r.passage.topic in near else r.score * OTHER_TOPIC_WEIGHT,
             )
-            for r in self.index.rank(text)
+            for r in self.index.rank(text, named_in=near)
         ]
         return tuple(sorted(ranked, key=lambda r: -r.score))
 
@@ -131,9 +136,10 @@ class Chooser:
         for entity, entity_topic in ENTITY_TOPICS.items():
             if entity_topic == topic:
                 for value in entities.get(entity) or ():
-                    candidates += self.index.named(value)
-        candidates += self.index.named(text)
-        return next((p for p in candidates if p.topic == topic), None)
+                    candidates += self.index.named(value, backgrounds=True)
+        candidates += self.index.named(text, backgrounds=topic == "beginner")
+        near = {topic, *SIBLING_TOPICS.get(topic, ())}
+        return next((p for p in candidates if p.topic in near), None)
 
     @staticmethod
     def _within(topic: str, ranked: Sequence[Ranked]) -> Choice:
@@ -163,7 +169,7 @@ class Chooser:
         named = self.index.named(text) if by_name else []
         for entity in ("skill", "programme", "background"):
             for value in entities.get(entity) or ():
-                named = [*self.index.named(value), *named]
+                named = [*self.index.named(value, backgrounds=True), *named]
         if named:
             return Choice("passage", named[0].topic, named[0], ranked)
         if ranked and ranked[0].score >= threshold:

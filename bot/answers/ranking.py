@@ -3,7 +3,10 @@
 TF-IDF (scikit-learn, already installed with Rasa) over the project's own spaCy
 lemmas, plus one token per passage for each of its names and synonyms found in
 the question: "cloud certs" points at the certifications pathway even though
-the pathway's text never says "certs". Scored by ``make eval``
+the pathway's text never says "certs". A passage's keywords (the words
+visitors use for it, from the content files) count as part of its text. A
+word that is neither English nor the guide's ("pyhton") is read as the guide's
+closest word first. Scored by ``make eval``
 (docs/evaluation.md); BM25 (bm25s, a new dependency) is not measured yet.
 
 The index is built once per knowledge-base digest (at the first question, or
@@ -12,26 +15,46 @@ after a reseed), never per message.
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.knowledge.passages import Passage
 from bot.knowledge.places import normalise
+from bot.nlp.build import KNOWN_WORDS_TABLE
 
-Tokenise = Callable[[str], list[str]]
+
+class Tokenise(Protocol):
+    """The words of a text as the index counts them, and which words are English."""
+
+    def __call__(self, text: str) -> list[str]: ...
+
+    def is_word(self, word: str) -> bool: ...
+
 
 _WORD = re.compile(r"[a-z0-9+#]+(?:'[a-z]+)?")
 # Words every passage shares, or that say nothing of what is asked.
 _DOMAIN_STOP = frozenset(
     {"ai", "project", "manager", "pm", "management", "become", "need", "tell", "know"}
+    # Fillers of chat: "what exactly is...", "tell me a bit about...".
+    | {"exactly", "actually", "basically", "really", "just", "bit", "lot", "like"}
+    | {"kind", "sort", "thing", "stuff", "please", "guess", "wonder", "curious"}
+)
+
+
+# Stop words that say where on a route a question is ("the first job", "the
+# last step"): spaCy's English list has them, the route steps need them.
+_ORDER = frozenset(
+    {"first", "last", "next", "one", "two", "three", "four", "five", "after", "before"}
 )
 
 
@@ -45,6 +68,10 @@ _ROLE_NAME = re.compile(
 
 def without_role_name(text: str) -> str:
     return _ROLE_NAME.sub(" ", normalise(text))
+
+
+# Kinds of passage that only an entity of the NLU names (see PassageIndex.named).
+ENTITY_NAMED_KINDS = frozenset({"background"})
 
 
 @dataclass(frozen=True)
@@ -62,23 +89,77 @@ class SpacyLemmas:
         self._nlp = spacy.load(spacy_dir, exclude=["entity_ruler"])
         self._lemmatizer = self._nlp.get_pipe("lemmatizer")
         self._lock = threading.Lock()
+        lookups = self._lemmatizer.lookups
+        # Written by `make build` (bot/nlp/build.py); an older build has none.
+        self._known = (
+            lookups.get_table(KNOWN_WORDS_TABLE)
+            if lookups.has_table(KNOWN_WORDS_TABLE)
+            else {}
+        )
+
+    def is_word(self, word: str) -> bool:
+        """Whether ``word`` is a common enough English word to be left alone."""
+        return word in self._known
 
     def __call__(self, text: str) -> list[str]:
         doc = self._nlp.make_doc(normalise(text))
         with self._lock:  # the lookup lemmatizer is not documented as thread-safe
             doc = self._lemmatizer(doc)
-        return [
+        lemmas = (
             token.lemma_.lower()
             for token in doc
-            if not (token.is_punct or token.is_space or token.is_stop)
-            and token.lemma_.lower() not in _DOMAIN_STOP
-            and _WORD.fullmatch(token.lemma_.lower())
+            if not (token.is_punct or token.is_space)
+            and (token.lower_ in _ORDER or not token.is_stop)
+        )
+        return [
+            lemma
+            for lemma in lemmas
+            if lemma not in _DOMAIN_STOP
+            and (lemma in _ORDER or lemma not in self._nlp.Defaults.stop_words)
+            and _WORD.fullmatch(lemma)
         ]
 
 
 @lru_cache(maxsize=4)
 def spacy_lemmas(spacy_dir: Path) -> SpacyLemmas:
     return SpacyLemmas(spacy_dir)
+
+
+class Speller:
+    """Reads a misspelt word as the guide's closest word: "pyhton" -> "python".
+
+    Only words that are neither English (``is_word``) nor the guide's are
+    touched, so "parts" never becomes "Paris"; the cut-off was chosen on the
+    evaluation set (0.8 keeps "pyhton", whose letters are swapped).
+    """
+
+    MIN_LENGTH = 4
+    CUTOFF = 0.8
+
+    def __init__(self, words: Iterable[str], is_word) -> None:  # type: ignore[no-untyped-def]
+        self._words = {w for w in words if len(w) >= self.MIN_LENGTH}
+        self._choices = sorted(self._words)
+        self._is_word = is_word
+        self._fixed: dict[str, str] = {}
+
+    def word(self, word: str) -> str:
+        if len(word) < self.MIN_LENGTH + 1 or word in self._words:
+            return word
+        if word not in self._fixed:
+            if self._is_word(word):
+                fixed = word
+            else:
+                close = difflib.get_close_matches(word, self._choices, 1, self.CUTOFF)
+                fixed = close[0] if close else word
+            if len(self._fixed) < 10_000:  # visitors' typos are few; bound them
+                self._fixed[word] = fixed
+        return self._fixed.get(word, word)
+
+    def __call__(self, text: str) -> str:
+        return _LETTERS.sub(lambda match: self.word(match.group()), text)
+
+
+_LETTERS = re.compile(r"[a-z]+")
 
 
 def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
@@ -101,6 +182,15 @@ class PassageIndex:
             for term in passage.terms:
                 self._owners.setdefault(normalise(term), []).append(passage)
         self._terms = _term_pattern(list(self._owners))
+        self._speller = Speller(
+            (
+                word
+                for p in self.passages
+                for part in (p.title, p.text, *p.terms, *p.keywords)
+                for word in _LETTERS.findall(normalise(part))
+            ),
+            tokenise.is_word,
+        )
         # A heading counts for the one passage under it, or for the overview.
         self._sections = Counter(p.section for p in self.passages if not p.is_overview)
         documents = [self._document(p) for p in self.passages]
@@ -116,39 +206,75 @@ class PassageIndex:
     def _document(self, passage: Passage) -> list[str]:
         words = self._tokenise(f"{passage.title}. {passage.text}")
         names = [w for term in passage.terms for w in self._tokenise(term)]
+        # Each keyword word once: "average salary", "annual salary" and "salary
+        # range" must not make "salary" this passage's word above all others.
+        keywords = list(
+            dict.fromkeys(w for word in passage.keywords for w in self._tokenise(word))
+        )
         # Its names count twice, its title and the article's heading once more:
         # they say what it is about (0.81 top-1 on the evaluation set, not 0.79).
         heading = self._tokenise(passage.title)
         if passage.is_overview or self._sections[passage.section] == 1:
             heading += self._tokenise(passage.section)
-        return [*words, *names, *names, *heading, *self._synonym_tokens(passage)]
+        return [
+            *words,
+            *names,
+            *names,
+            *heading,
+            *keywords,
+            *self._synonym_tokens(passage),
+        ]
 
     @staticmethod
     def _synonym_tokens(passage: Passage) -> list[str]:
         return [f"=>{passage.id}"] * 2 if passage.terms else []
 
-    def named(self, text: str) -> list[Passage]:
-        """The passages whose name or a synonym ``text`` says, longest phrase first."""
+    def named(self, text: str, *, backgrounds: bool = False) -> list[Passage]:
+        """The passages whose name or a synonym ``text`` says, longest phrase first.
+
+        Backgrounds only with ``backgrounds=True`` (an entity's value, or a
+        question the NLU says is about the route): "how is it different from a
+        project manager?" says "project manager" without being the visitor's
+        background, and the entity extractor is what tells the two apart.
+        """
         if self._terms is None:
             return []
-        found = self._terms.findall(without_role_name(text))
+        found = self._terms.findall(self._speller(without_role_name(text)))
         found = sorted(found, key=len, reverse=True)
-        return list(dict.fromkeys(p for phrase in found for p in self._owners[phrase]))
+        passages = dict.fromkeys(p for phrase in found for p in self._owners[phrase])
+        return [p for p in passages if backgrounds or p.kind not in ENTITY_NAMED_KINDS]
 
-    def query_tokens(self, text: str) -> list[str]:
-        tokens = self._tokenise(text)
+    def query_tokens(
+        self, text: str, named_in: Collection[str] | None = None
+    ) -> list[str]:
+        """The question's lemmas, and a token for each passage it names.
+
+        ``named_in``: only the passages of these topics count as named.
+        """
+        tokens = self._tokenise(self._speller(normalise(text)))
         for passage in self.named(text):
-            tokens += self._synonym_tokens(passage)
+            if named_in is None or passage.topic in named_in:
+                tokens += self._synonym_tokens(passage)
         return tokens
 
-    def rank(self, text: str, topic: str | None = None) -> list[Ranked]:
+    def rank(
+        self,
+        text: str,
+        topic: str | None = None,
+        named_in: Collection[str] | None = None,
+    ) -> list[Ranked]:
         """Passages by cosine similarity to ``text``, best first (of ``topic`` only).
+
+        ``named_in``: the topics whose passages the question may name (all of
+        them when None); another topic's name counts as a word, not a name.
 
         The question's vector is made here (sublinear tf times idf, l2-normed,
         as :class:`TfidfVectorizer` would) because scikit-learn's ``transform``
         costs a millisecond of overhead for a handful of words.
         """
-        counts = Counter(t for t in self.query_tokens(text) if t in self._vocabulary)
+        counts = Counter(
+            t for t in self.query_tokens(text, named_in) if t in self._vocabulary
+        )
         scores = np.zeros(len(self.passages))
         if counts:
             columns = [self._vocabulary[t] for t in counts]

@@ -26,6 +26,7 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import spacy
@@ -55,6 +56,11 @@ EXTRA_PLACE_NAMES = (
     "Oceania",
     "the States",
 )
+# Words at least this common count as English: the ranking's typo fix leaves
+# them alone ("parts" is not "Paris") and corrects the others ("pyhton").
+# "stakeholder" is -16.2, the typos "machin" -18.1 and "pyton" -19.5.
+KNOWN_WORD_LOG_PROB = -17.0
+KNOWN_WORDS_TABLE = "known_word_prob"
 PIPELINE_NAME = "advisor_en"
 BACKGROUND_VOCABULARY = PROJECT_ROOT / "data" / "nlu" / "lookups" / "backgrounds.yml"
 # Roles visitors ask about, or compare the job with, are not their background: "how
@@ -73,6 +79,13 @@ MENTIONED_ROLE_PREFIXES = (
     "classic",
     "traditional",
     "standard",
+    # "a regular software PM" is what the job is compared with, but "I'm a
+    # software project manager" is the visitor's background.
+    *(
+        f"{kind} {field}"
+        for kind in ("regular", "normal", "classic", "traditional", "standard")
+        for field in ("software", "it", "tech")
+    ),
 )
 MENTIONED_ROLE_HEADS = (
     "project manager",
@@ -182,13 +195,19 @@ def _check_vocabulary(
                 )
 
 
+@lru_cache(maxsize=1)
+def lexeme_probs():  # type: ignore[no-untyped-def]
+    """spaCy's English word log-probabilities (spacy-lookups-data; 6 s to load)."""
+    return load_lookups("en", ["lexeme_prob"]).get_table("lexeme_prob")
+
+
 def collect_patterns(
     kb: KnowledgeBase, vocabulary_path: Path = BACKGROUND_VOCABULARY
 ) -> Patterns:
     """Entity-ruler patterns from the knowledge base and the world's places."""
     snapshot = kb.snapshot()
     resolver = get_resolver()
-    probs = load_lookups("en", ["lexeme_prob"]).get_table("lexeme_prob")
+    probs = lexeme_probs()
 
     skills = _named(item for area in snapshot.skill_areas for item in area.items)
     skills += [area.name for area in snapshot.skill_areas]
@@ -211,6 +230,7 @@ def collect_patterns(
     world = [
         *resolver.country_names(),
         *resolver.capitals(),
+        *resolver.state_names(),
         *resolver.large_cities(MIN_CITY_POPULATION),
         *resolver.common_city_names(),
         *EXTRA_PLACE_NAMES,
@@ -257,6 +277,15 @@ def build_pipeline(patterns: Patterns, output_dir: Path) -> spacy.language.Langu
         config={"phrase_matcher_attr": "ORTH"},
     )
     nlp.initialize()  # loads the lemma tables from spacy-lookups-data
+    # Saved with the lemmatizer's tables; keys are spaCy's string hashes.
+    nlp.get_pipe("lemmatizer").lookups.add_table(
+        KNOWN_WORDS_TABLE,
+        {
+            key: prob
+            for key, prob in lexeme_probs().items()
+            if prob > KNOWN_WORD_LOG_PROB
+        },
+    )
     lower.add_patterns(patterns.lower)
     cased.add_patterns(patterns.cased)
     nlp.meta["name"] = PIPELINE_NAME
