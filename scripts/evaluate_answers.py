@@ -7,6 +7,7 @@ on the questions the guide answers, and precision and recall of "outside the
 guide". Part of `make eval`; alone, against models/advisor.tar.gz:
 
     python scripts/evaluate_answers.py [--model models/advisor.tar.gz] [--show]
+        [--questions other-questions.yml]
 """
 
 from __future__ import annotations
@@ -70,12 +71,14 @@ def predicted(advisor, intent: str, text: str, entities: dict) -> tuple[bool, li
     return False, list(dict.fromkeys(ids))
 
 
-async def answer_scores(model: Path, show: bool = False) -> dict:
+async def answer_scores(
+    model: Path, show: bool = False, questions_path: Path = EVAL_SET
+) -> dict:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     the_advisor = advisor()
-    questions = load_questions()
+    questions = load_questions(questions_path)
     top1 = top3 = answerable = 0
     tp = fp = fn = 0
     misses = []
@@ -151,9 +154,15 @@ def main() -> int:
     parser.add_argument(
         "--model", type=Path, default=ROOT / "models" / "advisor.tar.gz"
     )
-    parser.add_argument("--show", action="store_true")
+    parser.add_argument("--show", action="store_true", help="print every miss")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=EVAL_SET,
+        help="another question file in the same format (a fresh slice)",
+    )
     args = parser.parse_args()
-    scores = asyncio.run(answer_scores(args.model, args.show))
+    scores = asyncio.run(answer_scores(args.model, args.show, args.questions))
     print(json.dumps({k: v for k, v in scores.items() if k != "misses"}, indent=2))
     return 0
 
