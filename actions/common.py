@@ -14,12 +14,15 @@ from bot.answers import Advisor, Answer
 from bot.answers.ranking import spacy_lemmas
 from bot.answers.topics import TOPICS
 from bot.db import session_factory_for
-from bot.knowledge.queries import KnowledgeBase
+from bot.knowledge.places import resolve
+from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+# A place a visitor might name; resolving one builds the world's place index.
+WARM_UP_PLACE = "Belgium"
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +33,26 @@ def get_advisor() -> Advisor:
         KnowledgeBase(session_factory_for(settings.database_url)),
         spacy_lemmas(settings.spacy_model_dir),
     )
+
+
+def warm_up() -> None:
+    """Build what the first questions would, before the first visitor waits for it.
+
+    Run by the action server at start (``bot.action_server.install_warm_up``),
+    through the code a question takes: the advisor with its spaCy pipeline, the
+    place index, then the knowledge base's snapshot (the first database
+    connection) and passage index. With the database down, that last part is
+    left to the first question, which apologises as usual until it is back.
+    """
+    advisor = get_advisor()
+    resolve(WARM_UP_PLACE)
+    try:
+        advisor.chooser()
+    except KnowledgeBaseUnavailable as error:
+        log.warning(
+            "warm-up: knowledge base unavailable, left to the first question: %s",
+            error,
+        )
 
 
 def answered_keys(tracker: Tracker) -> list[str]:

@@ -87,7 +87,7 @@ def test_the_report_states_the_figures_and_the_machine() -> None:
         "quiet_ms": 1500,
         "steps": [{"label": "skills", "text": "which skills do I need?"}],
         "figures": summarise(runs),
-        "warm_up": summarise(runs[:1]),
+        "first_visitor": summarise(runs[:1]),
     }
     text = markdown(report)
     assert "2 cores, Test CPU, Python 3.10" in text
@@ -95,3 +95,25 @@ def test_the_report_states_the_figures_and_the_machine() -> None:
     assert row in text
     assert "last bubble median 1,900 ms, worst 2,500 ms (skills)" in text
     assert "| 2/2, 1/2 |" in text
+
+
+def test_the_first_visitor_after_a_start_has_a_section_of_its_own() -> None:
+    later = [[answer("skills", 450.0, 1300.0, 3)], [answer("skills", 460.0, 1310.0)]]
+    cold = [answer("skills", 4478.0, 4900.0, 3)]
+    report = {
+        "machine": "2 cores, Test CPU, Python 3.10",
+        "runs": 2,
+        "quiet_ms": 1500,
+        "steps": [{"label": "skills", "text": "which skills do I need?"}],
+        "ready_seconds": {"actions": 6.0, "rasa": 20.3},
+        "figures": summarise(later),
+        "first_visitor": summarise([cold]),
+    }
+    text = markdown(report)
+    section = text[text.index("## The first visitor after a start") :]
+    assert "start to ready: actions 6 s, rasa 20.3 s" in section
+    row = "| skills | `which skills do I need?` | 3 | 4,478 | 4,900 | **no**, **no** |"
+    assert row in section
+    assert "within the targets 0/1, 0/1 (outside: skills 4,900 ms)." in section
+    # The later visitors' figures leave the first one out.
+    assert "first bubble median 455 ms, worst 460 ms" in text

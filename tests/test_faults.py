@@ -3,7 +3,8 @@
 The action server stopped and started again, the Rasa server restarted in the
 middle of the application form, and the database locked by another writer
 while an application is being sent. One stack for the module (ports 5505 and
-5555); each test leaves it running as it found it.
+5555); each test leaves it running as it found it. And an action server
+started while the database is down (port 5557, without the module's stack).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from bot.resilience import APOLOGY_RESPONSES, DEFAULT_ACTION_TIMEOUT_SECONDS
-from tests.actions_support import DOMAIN
+from tests.actions_support import DOMAIN, tracker_state
 from tests.stack import Stack, stop, texts
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +38,7 @@ ASK_EMAIL = "What email address should the admissions team use?"
 ASK_PROGRAMME = "Which programme are you interested in?"
 ASK_EDUCATION = "What is your current level of education?"
 DEVOPS = '/inform{"programme": "Specialised master\'s in DevOps"}'
+DOWN_ACTIONS_PORT = 5557
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +263,40 @@ def test_a_short_lock_only_delays_the_application(stack: Stack) -> None:
         timer.join()
     assert "reference is AP-" in stored, stored
     assert len(_applications(stack, email)) == 1
+
+
+def test_an_action_server_started_with_the_database_down_starts_and_apologises(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        nowhere = probe.getsockname()[1]
+    down = f"postgresql+psycopg2://advisor:advisor@127.0.0.1:{nowhere}/advisor"
+    actions = Stack(
+        tmp_path,
+        rasa_port=0,  # not started
+        actions_port=DOWN_ACTIONS_PORT,
+        extra_env={"DATABASE_URL": down},
+    )
+    call = {
+        "next_action": "action_answer_role",
+        "sender_id": "fault-db-down",
+        "tracker": tracker_state(
+            text="what does an AI project manager do?", intent="ask_role"
+        ),
+        "domain": DOMAIN,
+        "version": "3.6.2",
+    }
+    try:
+        actions.start_actions()  # its /health answers: it started
+        reply = requests.post(
+            f"http://127.0.0.1:{DOWN_ACTIONS_PORT}/webhook", json=call, timeout=30
+        )
+    finally:
+        actions.stop()
+    assert reply.status_code == 200
+    assert [r["response"] for r in reply.json()["responses"]] == [
+        "utter_kb_unavailable"
+    ]
+    log = (tmp_path / "actions.log").read_text()
+    assert "warm-up: knowledge base unavailable" in log
