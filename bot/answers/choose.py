@@ -17,11 +17,13 @@ from bot.answers.ranking import PassageIndex, Ranked
 from bot.knowledge import models as m
 from bot.knowledge.passages import OVERVIEW, Passage
 
+# Scores are BM25's (bot/answers/ranking.py): sums of the question's words'
+# weights, not bounded by 1.
 # A specific passage leads, instead of the overview, when the question names it
 # (a name or synonym) or when it scores at least this much...
-SPECIFIC_MIN = 0.15
+SPECIFIC_MIN = 2.0
 # ...and this much more than the topic's overview.
-OVERVIEW_MARGIN = 0.02
+OVERVIEW_MARGIN = 0.5
 # How much another topic's passage counts against one of the NLU's topic.
 OTHER_TOPIC_WEIGHT = 0.5
 # Topics the article tells apart less sharply than the NLU can: the role's
@@ -29,7 +31,7 @@ OTHER_TOPIC_WEIGHT = 0.5
 # the missions do. A sibling's passages count in full, and can be named.
 SIBLING_TOPICS = {"role": frozenset({"missions"}), "missions": frozenset({"role"})}
 # Across all topics (the NLU was unsure): the best passage must score this much.
-ACROSS_MIN = 0.3
+ACROSS_MIN = 5.0
 # The topic each intent asks about, as data/rules/topics.yml routes them.
 INTENT_TOPICS = {
     "ask_role": "role",
@@ -43,7 +45,7 @@ INTENT_TOPICS = {
 NOT_COVERED_INTENT = "ask_not_covered"
 NOT_COVERED = "not_covered"  # the pseudo-topic of that intent
 # An "ask_not_covered" message is answered from a passage only above this score.
-NOT_COVERED_MIN = 0.3
+NOT_COVERED_MIN = 3.0
 # Entities whose value names a passage, and the topic they belong to.
 ENTITY_TOPICS = {
     "skill": "skills",
