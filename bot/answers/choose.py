@@ -55,6 +55,11 @@ ENTITY_TOPICS = {
 }
 
 
+def near_topics(topic: str) -> frozenset[str]:
+    """``topic`` and its siblings: the topics whose passages count in full."""
+    return frozenset({topic, *SIBLING_TOPICS.get(topic, ())})
+
+
 @dataclass(frozen=True)
 class Choice:
     """What to answer. ``kind``: passage, overview, places, not_covered, unsure."""
@@ -120,7 +125,7 @@ class Chooser:
         """
         if not text:
             return ()
-        near = {topic, *SIBLING_TOPICS.get(topic, ())}
+        near = near_topics(topic)
         ranked = [
             Ranked(
                 r.passage,
@@ -140,7 +145,7 @@ class Chooser:
                 for value in entities.get(entity) or ():
                     candidates += self.index.named(value, backgrounds=True)
         candidates += self.index.named(text, backgrounds=topic == "beginner")
-        near = {topic, *SIBLING_TOPICS.get(topic, ())}
+        near = near_topics(topic)
         return next((p for p in candidates if p.topic in near), None)
 
     @staticmethod
