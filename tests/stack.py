@@ -241,6 +241,27 @@ class ConsoleStack(Stack):
         )
 
 
+def module_stack(folder: str, *, rasa_port: int, actions_port: int):  # type: ignore[no-untyped-def]
+    """A module-scoped pytest fixture: one stack on these ports for the module.
+
+    ``stack = module_stack("faults", rasa_port=5505, actions_port=5555)`` at a
+    test module's top level; each module keeps ports of its own.
+    """
+    import pytest  # only the tests need it, not the scripts that start a Stack
+
+    @pytest.fixture(scope="module")
+    def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        started = Stack(
+            tmp_path_factory.mktemp(folder),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+        )
+        with started.running():
+            yield started
+
+    return stack
+
+
 def texts(replies: list[dict]) -> str:
     """The text of the bot's replies, one per line."""
     return "\n".join(r.get("text", "") for r in replies)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from bot.channels import MAX_MESSAGE_CHARS, MAX_SENDER_ID_CHARS
-from tests.stack import Stack
+from tests.stack import Stack, module_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +40,7 @@ PROPERTY = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("bad"), rasa_port=5506, actions_port=5556)
-    with stack.running():
-        yield stack
+stack = module_stack("bad", rasa_port=5506, actions_port=5556)
 
 
 def post(stack: Stack, body: bytes | str) -> requests.Response:

@@ -8,12 +8,10 @@ out, and both of its buttons work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.stack import Stack, texts
+from tests.stack import Stack, module_stack, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -59,11 +57,7 @@ MISSES = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("stack"), rasa_port=5705, actions_port=5755)
-    with stack.running():
-        yield stack
+stack = module_stack("stack", rasa_port=5705, actions_port=5755)
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict]:

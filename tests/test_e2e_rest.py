@@ -8,7 +8,6 @@ also holds the tracker store, exactly as `make run` configures them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,16 +15,12 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.figures import FIGURE
-from tests.stack import Stack, texts
+from tests.stack import Stack, module_stack, texts
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("stack"), rasa_port=5105, actions_port=5155)
-    with stack.running():
-        yield stack
+stack = module_stack("stack", rasa_port=5105, actions_port=5155)
 
 
 def say(stack: Stack, sender: str, message: object) -> list[dict]:

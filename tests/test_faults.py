@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from bot.resilience import APOLOGY_RESPONSES, DEFAULT_ACTION_TIMEOUT_SECONDS
 from tests.actions_support import DOMAIN, tracker_state
-from tests.stack import Stack, stop, texts
+from tests.stack import Stack, module_stack, stop, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +40,7 @@ DEVOPS = '/inform{"programme": "Specialised master\'s in DevOps"}'
 DOWN_ACTIONS_PORT = 5557
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("faults"), rasa_port=5505, actions_port=5555)
-    with stack.running():
-        yield stack
+stack = module_stack("faults", rasa_port=5505, actions_port=5555)
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict]:
