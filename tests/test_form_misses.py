@@ -33,7 +33,9 @@ async def _validate(
     after: str = "action_listen",
 ) -> dict[str, Any]:
     """The form's validation after ``text``; ``candidate`` what the slot's
-    mapping took from it (None: nothing)."""
+    mapping took from it (None: nothing, SAME: the whole text)."""
+    if candidate == SAME:
+        candidate = text
     state = tracker_state(
         text=text,
         intent=intent,
@@ -75,7 +77,7 @@ SAME = "<the text>"  # the slot's mapping takes the whole text
 SLOT = {"hconsent": "handoff_consent"}
 
 
-MISSES = [
+_MISSES = [
     (A, "name", "what's the weather like in Paris today", "out_of_scope", SAME, "name"),
     (A, "name", "hello", "greet", SAME, "name"),
     (A, "name", "I want to apply", "apply", SAME, "name"),
@@ -94,6 +96,10 @@ MISSES = [
     (H, "hconsent", "maybe", "inform", None, "consent"),
     (H, "hconsent", "I don't know", "deny", False, "consent"),
 ]
+# ...with each slot's full name.
+MISSES = [
+    (form, SLOT.get(slot, f"applicant_{slot}"), *rest) for form, slot, *rest in _MISSES
+]
 
 
 @pytest.mark.parametrize(
@@ -108,8 +114,6 @@ async def test_a_miss_gets_the_slots_reason_and_is_counted(
     candidate: object,
     reason: str,
 ) -> None:
-    slot = SLOT.get(slot, f"applicant_{slot}")
-    candidate = text if candidate == SAME else candidate
     result = await _validate(executor, form, slot, text, intent, candidate)
     assert _responses(result) == [f"utter_invalid_{reason}"]
     slots = slot_events(result)
@@ -127,8 +131,6 @@ async def test_a_second_miss_in_a_row_counts_two(
     candidate: object,
     _: str,
 ) -> None:
-    slot = SLOT.get(slot, f"applicant_{slot}")
-    candidate = text if candidate == SAME else candidate
     result = await _validate(
         executor, form, slot, text, intent, candidate, slots=_misses(form, slot, 1)
     )
@@ -168,7 +170,6 @@ async def test_a_valid_answer_resets_the_count(
     candidate: object,
     kept: object,
 ) -> None:
-    candidate = text if candidate == SAME else candidate
     result = await _validate(
         executor, form, slot, text, intent, candidate, slots=_misses(form, slot, 1)
     )
