@@ -235,3 +235,19 @@ def test_a_route_step_is_found_by_its_order(
 def test_every_passage_has_the_words_visitors_use_for_it(kb: KnowledgeBase) -> None:
     missing = [p.id for p in kb.passages() if not p.keywords]
     assert missing == []
+
+
+def test_a_pipeline_without_the_word_list_respells_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import spacy
+
+    from bot.answers.ranking import SpacyLemmas
+    from bot.nlp.build import KNOWN_WORDS_TABLE
+    from bot.settings import get_settings
+
+    nlp = spacy.load(get_settings().spacy_model_dir)
+    nlp.get_pipe("lemmatizer").lookups.remove_table(KNOWN_WORDS_TABLE)
+    nlp.to_disk(tmp_path / "older")
+    older = SpacyLemmas(tmp_path / "older")
+    current = SpacyLemmas(get_settings().spacy_model_dir)
+    assert older.is_word("pyhton") and older.is_word("parts")
+    assert current.is_word("parts") and not current.is_word("pyhton")

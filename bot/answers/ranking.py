@@ -99,16 +99,18 @@ class SpacyLemmas:
         self._lemmatizer = self._nlp.get_pipe("lemmatizer")
         self._lock = threading.Lock()
         lookups = self._lemmatizer.lookups
-        # Written by `make build` (bot/nlp/build.py); an older build has none.
+        # Written by `make build` (bot/nlp/build.py). A pipeline built before it
+        # has none: then every word counts as English and none is respelt,
+        # rather than "parts" becoming "Paris".
         self._known = (
             lookups.get_table(KNOWN_WORDS_TABLE)
             if lookups.has_table(KNOWN_WORDS_TABLE)
-            else {}
+            else None
         )
 
     def is_word(self, word: str) -> bool:
         """Whether ``word`` is a common enough English word to be left alone."""
-        return word in self._known
+        return self._known is None or word in self._known
 
     def __call__(self, text: str) -> list[str]:
         doc = self._nlp.make_doc(normalise(text))
