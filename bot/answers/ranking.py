@@ -4,7 +4,8 @@ BM25 (bm25s) over the project's own spaCy lemmas, plus one token per passage
 for each of its names and synonyms found in the question: "cloud certs" points
 at the certifications pathway even though the pathway's text never says
 "certs". A passage's keywords (the words visitors use for it, from the content
-files) count as part of its text. A word that is neither English nor the
+files) count as part of its text, and a keyword of several words said whole
+("first job") as one more token of its own. A word that is neither English nor the
 guide's ("pyhton") is read as the guide's closest word first.
 
 Chosen by measurement on the evaluation set (``make eval``, docs/evaluation.md),
@@ -173,6 +174,15 @@ class Speller:
 _LETTERS = re.compile(r"[a-z]+")
 
 
+def _phrases(passage: Passage) -> list[str]:
+    """The passage's keywords of more than one word, as the question would say them."""
+    return [k for k in map(normalise, passage.keywords) if " " in k]
+
+
+def _phrase_token(passage: Passage) -> str:
+    return f"~>{passage.id}"
+
+
 def _term_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     phrases = sorted({normalise(t) for t in terms if t.strip()}, key=len, reverse=True)
     if not phrases:
@@ -193,6 +203,13 @@ class PassageIndex:
             for term in passage.terms:
                 self._owners.setdefault(normalise(term), []).append(passage)
         self._terms = _term_pattern(list(self._owners))
+        # A keyword of several words said whole ("first job") is one more token
+        # for its passages, beyond its words ("first" also names the first step).
+        self._phrase_owners: dict[str, list[Passage]] = {}
+        for passage in self.passages:
+            for phrase in _phrases(passage):
+                self._phrase_owners.setdefault(phrase, []).append(passage)
+        self._phrases = _term_pattern(list(self._phrase_owners))
         self._speller = Speller(
             (
                 word
@@ -238,11 +255,16 @@ class PassageIndex:
             *heading,
             *keywords,
             *self._synonym_tokens(passage),
+            *self._phrase_tokens(passage),
         ]
 
     @staticmethod
     def _synonym_tokens(passage: Passage) -> list[str]:
         return [f"=>{passage.id}"] * 2 if passage.terms else []
+
+    @staticmethod
+    def _phrase_tokens(passage: Passage) -> list[str]:
+        return [_phrase_token(passage)] if _phrases(passage) else []
 
     def named(self, text: str, *, backgrounds: bool = False) -> list[Passage]:
         """The passages whose name or a synonym ``text`` says, longest phrase first.
@@ -270,6 +292,10 @@ class PassageIndex:
         for passage in self.named(text):
             if named_in is None or passage.topic in named_in:
                 tokens += self._synonym_tokens(passage)
+        if self._phrases is not None:
+            said = self._speller(without_role_name(text))
+            for phrase in dict.fromkeys(self._phrases.findall(said)):
+                tokens += [_phrase_token(p) for p in self._phrase_owners[phrase]]
         return tokens
 
     def rank(
