@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Advisor, Answer
 from bot.answers.ranking import spacy_lemmas
-from bot.answers.topics import TOPICS
+from bot.answers.topics import RANKING_VARIABLE, TOPICS
 from bot.db import session_factory_for
 from bot.knowledge.places import resolve
 from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
@@ -32,6 +33,7 @@ def get_advisor() -> Advisor:
     return Advisor(
         KnowledgeBase(session_factory_for(settings.database_url)),
         spacy_lemmas(settings.spacy_model_dir),
+        ranking=os.environ.get(RANKING_VARIABLE, "1") != "0",
     )
 
 

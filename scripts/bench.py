@@ -41,6 +41,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.answers.topics import RANKING_VARIABLE  # noqa: E402
 from scripts.evaluate import machine  # noqa: E402
 from tests.stack import BIN, MODEL, Stack  # noqa: E402
 
@@ -74,6 +75,7 @@ PORTS = {  # rasa, actions, web
     "advisor": (5205, 5255, 8205),
     "rasa_defaults": (5206, 5256, None),
     "stock": (5207, None, None),
+    "no_ranking": (5208, 5258, None),
 }
 
 
@@ -363,6 +365,10 @@ def full(folder: Path) -> dict:
             },
         )
         stacks["stock"] = start(folder, "stock", model=stock_model, project=STOCK_DIR)
+        # The answer issue's before/after: the same advisor, passages unranked.
+        stacks["no_ranking"] = start(
+            folder, "no_ranking", extra_env={RANKING_VARIABLE: "0"}
+        )
         results["ready_seconds"] = {
             name: stack.ready_seconds for name, stack in stacks.items()
         }
@@ -375,6 +381,8 @@ def full(folder: Path) -> dict:
             for name, stack in stacks.items():
                 if name == "rasa_defaults" and senders > 8:
                     continue  # the "before" column; slow enough at 8
+                if name == "no_ranking" and senders > 1:
+                    continue  # the ranking's cost to one visitor
                 row[name] = median_of_runs(stack.rasa_url, senders, MIX)
             results["rest"][str(senders)] = row
         for name, stack in stacks.items():
@@ -428,6 +436,7 @@ LABELS = {
     "rasa_defaults": "advisor on Rasa's own code, every fix of bot/ switched off "
     "(before)",
     "stock": "stock `rasa init` bot",
+    "no_ranking": "advisor without passage ranking (`ADVISOR_PASSAGE_RANKING=0`)",
     "scaled": "`make scale`: nginx, 2 Rasa + 2 action servers, PostgreSQL, Redis",
     "target": "advisor behind the target",
 }
@@ -471,6 +480,15 @@ def markdown(results: dict) -> str:
                 f"| {senders} | {LABELS[name]} | {figures['p50']} | {figures['p95']} "
                 f"| {figures['per_second']} | {above} | {answers} |"
             )
+    one = results["rest"].get(str(SENDERS[0]), {})
+    if "no_ranking" in one and "advisor" in one:
+        cost = one["advisor"]["kb_p50"] - one["no_ranking"]["kb_p50"]
+        lines += [
+            "",
+            f"The passage ranking's cost to a knowledge-base answer, {SENDERS[0]} "
+            f"sender, same run: p50 {one['no_ranking']['kb_p50']} ms without, "
+            f"{one['advisor']['kb_p50']} ms with ({cost:+.1f} ms).",
+        ]
     lines += ["", "Turn 1 against turn 30 of one conversation (p50 ms):", ""]
     lines += [
         f"- {LABELS[name]}: {g['turn_1']} -> {g['turn_30']}"

@@ -251,3 +251,27 @@ def test_a_pipeline_without_the_word_list_respells_nothing(tmp_path) -> None:  #
     current = SpacyLemmas(get_settings().spacy_model_dir)
     assert older.is_word("pyhton") and older.is_word("parts")
     assert current.is_word("parts") and not current.is_word("pyhton")
+
+
+def test_without_ranking_the_topic_answers_about_its_entity(kb: KnowledgeBase) -> None:
+    """ADVISOR_PASSAGE_RANKING=0, make bench's "before": no passage, no limits."""
+    from bot.answers import Advisor
+    from bot.answers.ranking import spacy_lemmas
+    from bot.settings import get_settings
+
+    unranked = Advisor(kb, spacy_lemmas(get_settings().spacy_model_dir), ranking=False)
+    fees = unranked.reply("how much does the master cost?", "programmes")
+    assert fees.key == unranked.answer("programmes").key
+    python = unranked.reply("do I need python?", "skills", {"skill": ["Python"]})
+    assert python.key == unranked.answer("skills", "Python").key
+    assert unranked.reply("what is this?", None) is None
+
+
+def test_a_keyword_phrase_said_whole_points_at_its_passage(advisor: Advisor) -> None:
+    """ "first job" is the third step's, though "first" also names the first step."""
+    choice = advisor.chooser().choose(
+        "what kind of first job should i look for?", "beginner"
+    )
+    assert choice.passage is not None and choice.passage.id == "beginner:step-3"
+    words = advisor.chooser().index.query_tokens("what kind of first job?")
+    assert "~>beginner:step-3" in words

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.answers.choose import Choice, Chooser
+from bot.answers.choose import ENTITY_TOPICS, Choice, Chooser
 from bot.answers.not_covered import SubjectFinder
 from bot.answers.ranking import PassageIndex, Tokenise
 from bot.knowledge import models as m
@@ -125,12 +125,21 @@ def next_buttons(topic: str) -> tuple[Button, ...]:
     return tuple(_ASK[t] for t in _NEXT[topic])
 
 
+# ``ADVISOR_PASSAGE_RANKING=0`` answers every question with its topic's answer
+# about the NLU's entity, as before the passages were ranked (make bench's
+# "before"): no passage leads, nothing is "not in the guide".
+RANKING_VARIABLE = "ADVISOR_PASSAGE_RANKING"
+
+
 class Advisor:
     """Answers on every topic from one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, tokenise: Tokenise) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, tokenise: Tokenise, *, ranking: bool = True
+    ) -> None:
         self.kb = kb
         self._tokenise = tokenise
+        self.ranking = ranking
         self._chooser: tuple[str, Chooser] | None = None
 
     def chooser(self) -> Chooser:
@@ -152,6 +161,8 @@ class Advisor:
         answered: Sequence[str] = (),
     ) -> Answer | None:
         """The answer to ``text`` on ``topic`` (None: unsure); None if none is good."""
+        if not self.ranking:
+            return self._topic_only(topic, entities, answered)
         choice = self.chooser().choose(text, topic, entities)
         if choice.kind == "overview" and choice.topic in ("skills", "beginner"):
             # A skill or background the guide does not know: say so, then the
@@ -160,6 +171,19 @@ class Advisor:
             about = next(iter((entities or {}).get(entity) or ()), None)
             return self.answer(choice.topic, about, answered)
         return self.respond(choice, text, answered)
+
+    def _topic_only(
+        self,
+        topic: str | None,
+        entities: dict[str, list[str]] | None,
+        answered: Sequence[str],
+    ) -> Answer | None:
+        """The topic's answer about the NLU's entity, without ranking."""
+        if topic not in TOPICS:
+            return None
+        entity = next((e for e, t in ENTITY_TOPICS.items() if t == topic), None)
+        about = next(iter((entities or {}).get(entity or "") or ()), None)
+        return self.answer(topic, about, answered)
 
     def respond(
         self, choice: Choice, text: str = "", answered: Sequence[str] = ()
