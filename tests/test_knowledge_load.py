@@ -251,3 +251,80 @@ def test_keywords_and_point_synonyms_are_stored(
             select(m.TopicPoint).where(m.TopicPoint.slug == "bridge")
         ).one()
     assert (point.synonyms, point.keywords) == (["go-between"], ["liaison"])
+
+
+# --- French ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_name", "change", "where"),
+    [
+        (
+            "skills.yml",
+            lambda d: d["areas"][0]["items"][2].pop("fr"),
+            "Machine learning",
+        ),
+        (
+            "missions.yml",
+            lambda d: d["missions"][1]["fr"].pop("detail"),
+            "coordinating",
+        ),
+        ("salary.yml", lambda d: d["regions"][0]["places"][0].pop("fr"), "places"),
+        ("beginner.yml", lambda d: d["fr"].pop("answer"), "top level"),
+        ("not_covered.yml", lambda d: d["subjects"][0].pop("fr"), "fees"),
+    ],
+)
+def test_a_fact_in_one_language_only_is_refused(
+    content_copy: Path, file_name: str, change, where: str
+) -> None:  # type: ignore[no-untyped-def]
+    _edit(content_copy, file_name, change)
+    with pytest.raises(
+        ContentError, match=rf"(?is){file_name}.*{where}.*field required"
+    ):
+        read_content(content_copy)
+
+
+def test_a_french_salary_figure_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "salary.yml",
+        lambda d: d["regions"][1]["fr"].update(
+            summary="Environ 60 k par an en Europe."
+        ),
+    )
+    with pytest.raises(ContentError, match=r"(?s)salary\.yml.*salary figure"):
+        read_content(content_copy)
+
+
+def test_a_french_synonym_naming_another_entry_is_refused(content_copy: Path) -> None:
+    _edit(
+        content_copy,
+        "programmes.yml",
+        lambda d: d["programmes"][0]["fr"]["synonyms"].append("langage python"),
+    )
+    with pytest.raises(ContentError, match=r"'langage python' stands for both skill"):
+        read_content(content_copy)
+
+
+def test_every_fact_is_stored_with_its_french(seeded: sessionmaker) -> None:
+    money = re.compile(r"[$€£]|\d")
+    with seeded() as session:
+        item = session.scalars(
+            select(m.SkillItem).where(m.SkillItem.name == "Neural networks")
+        ).one()
+        rows = [
+            row
+            for table in (m.Topic, m.TopicPoint, m.SkillArea, m.SkillItem, m.Region)
+            for row in session.scalars(select(table))
+        ]
+        rows += [*session.scalars(select(m.Place)), *session.scalars(select(m.Route))]
+        rows += [*session.scalars(select(m.NotCoveredSubject))]
+    assert item.fr["name"] == "Réseaux de neurones"
+    assert all(row.fr for row in rows)
+    said = [
+        value
+        for row in rows
+        for key, value in row.fr.items()
+        if isinstance(value, str) and key != "name"
+    ]
+    assert [t for t in said if money.search(t.replace("AI2", ""))] == []

@@ -68,6 +68,78 @@ class _Findable(_Strict):
     _keywords = validator("keywords", allow_reuse=True)(_lower_unique)
 
 
+class _French(_Findable):
+    """A fact's French wording: the same fact, for a visitor who writes French.
+
+    Only what the bot says or matches is translated; slugs, sections, dates and
+    codes are the English entry's. Every fact has one (:data:`TRANSLATED`): the
+    loader refuses a fact said in one language only.
+    """
+
+    synonyms: list[str] = []
+
+    _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
+
+
+class PointFr(_French):
+    name: Name
+    text: Text
+
+
+class EntryFr(_French):
+    name: Name
+    summary: Summary
+    detail: Detail
+
+
+class SkillItemFr(_French):
+    name: Name
+    why: Text
+
+
+class PlaceFr(_French):
+    name: Name
+    note: Text
+
+
+class RouteStepFr(_French):
+    text: Text
+
+
+class BackgroundFr(_French):
+    name: Name
+    start: Text
+
+
+class ApplyFr(_French):
+    text: Text
+
+
+class TopicFr(_French):
+    title: Name
+    intro: constr(strip_whitespace=True, min_length=10, max_length=400)  # type: ignore[valid-type]
+
+
+class SalaryFr(TopicFr):
+    no_figures: Text
+    no_figures_keywords: list[str] = []
+
+    _no_figures_keywords = validator("no_figures_keywords", allow_reuse=True)(
+        _lower_unique
+    )
+
+
+class BeginnerFr(TopicFr):
+    answer: Text
+
+
+class NotCoveredSubjectFr(_Strict):
+    name: Name
+    phrases: list[constr(strip_whitespace=True, min_length=2, max_length=80)]  # type: ignore[valid-type]
+
+    _phrases = validator("phrases", allow_reuse=True)(_lower_unique)
+
+
 class Point(_Findable):
     slug: Slug
     name: Name
@@ -75,6 +147,7 @@ class Point(_Findable):
     section: Name
     # Phrases that name this one point outright ("return on investment").
     synonyms: list[str] = []
+    fr: PointFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -86,6 +159,7 @@ class Entry(_Findable):
     detail: Detail
     section: Name
     synonyms: list[str] = []
+    fr: EntryFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -94,6 +168,7 @@ class SkillItem(_Findable):
     name: Name
     synonyms: list[str] = []
     why: Text
+    fr: SkillItemFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -108,6 +183,7 @@ class Place(_Findable):
     country_code: constr(regex=r"^[A-Z]{2}$")  # type: ignore[valid-type]
     note: Text
     synonyms: list[str] = []
+    fr: PlaceFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -123,6 +199,7 @@ class RouteStep(_Findable):
     section: Name
     # Phrases that name this one step outright ("first step", "step one").
     synonyms: list[str] = []
+    fr: RouteStepFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -133,6 +210,7 @@ class Background(_Findable):
     synonyms: list[str] = []
     start_step: int
     start: Text
+    fr: BackgroundFr
 
     _synonyms = validator("synonyms", allow_reuse=True)(_lower_unique)
 
@@ -145,6 +223,7 @@ class School(_Strict):
 class Apply(_Findable):
     text: Text
     section: Name
+    fr: ApplyFr
 
 
 class TopicFile(_Findable):
@@ -156,6 +235,7 @@ class TopicFile(_Findable):
     section: Name
     reviewed_on: dt.date
     intro: constr(strip_whitespace=True, min_length=10, max_length=400)  # type: ignore[valid-type]
+    fr: TopicFr
 
 
 class RoleFile(TopicFile):
@@ -175,6 +255,7 @@ class DegreesFile(TopicFile):
 
 class SalaryFile(TopicFile):
     topic: Literal["salary"]
+    fr: SalaryFr
     no_figures: Text
     no_figures_keywords: list[str] = []
 
@@ -191,6 +272,7 @@ class MissionsFile(TopicFile):
 
 class BeginnerFile(TopicFile):
     topic: Literal["beginner"]
+    fr: BeginnerFr
     answer: Text
     route: list[RouteStep]
     backgrounds: list[Background]
@@ -221,6 +303,7 @@ class NotCoveredSubject(_Strict):
     name: Name
     phrases: list[constr(strip_whitespace=True, min_length=2, max_length=80)]  # type: ignore[valid-type]
     nearby: list[constr(regex=r"^[a-z]+:[a-z0-9-]+$")] = []  # type: ignore[valid-type]
+    fr: NotCoveredSubjectFr
 
     _phrases = validator("phrases", allow_reuse=True)(_lower_unique)
 
@@ -287,6 +370,8 @@ def _entry_name(data: dict, location: tuple) -> str:
     node = data
     label = "(top level)"
     for part in location:
+        if part == "fr":  # a French block is named by its English entry
+            break
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
@@ -330,7 +415,7 @@ def read_content(directory: Path) -> Content:
 
 
 def _check_unique_synonyms(content: Content) -> None:
-    """A phrase may stand for one thing only.
+    """A phrase may stand for one thing only, in either language.
 
     Entity synonyms become Rasa entity synonyms; those of points and route
     steps make their passage lead an answer (bot/answers/ranking.py).
@@ -343,12 +428,23 @@ def _check_unique_synonyms(content: Content) -> None:
     ]
     points = [*content.role.points, *content.programmes.school.points]
     unnamed = [
-        *((f"point {p.name!r}", p.synonyms) for p in points),
-        *((f"step {s.position}", s.synonyms) for s in content.beginner.route),
+        *((f"point {p.name!r}", [*p.synonyms, *p.fr.synonyms]) for p in points),
+        *(
+            (f"step {s.position}", [*s.synonyms, *s.fr.synonyms])
+            for s in content.beginner.route
+        ),
     ]
     phrases = [
         *(
-            (f"{kind} {entry.name!r}", {entry.name.lower(), *entry.synonyms})
+            (
+                f"{kind} {entry.name!r}",
+                {
+                    entry.name.lower(),
+                    *entry.synonyms,
+                    entry.fr.name.lower(),
+                    *entry.fr.synonyms,
+                },
+            )
             for kind, entry in named
         ),
         *unnamed,

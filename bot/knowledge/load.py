@@ -21,6 +21,8 @@ from bot.knowledge.content import Content, read_content
 log = logging.getLogger(__name__)
 
 DIGEST_KEY = "content_digest"
+# What a topic row keeps of its file's French block (the rest has rows of its own).
+TOPIC_FRENCH = {"title", "intro", "keywords", "synonyms"}
 
 # Children before parents, so that deleting works without cascades in the database.
 _TABLES_IN_DELETE_ORDER = (
@@ -97,6 +99,7 @@ class _Builder:
             title=file.title,
             intro=file.intro,
             keywords=file.keywords,
+            fr=file.fr.dict(include=TOPIC_FRENCH),
             section=self.section(file.section),
         )
         topic.points = [
@@ -107,6 +110,7 @@ class _Builder:
                 text=p.text,
                 synonyms=p.synonyms,
                 keywords=p.keywords,
+                fr=p.fr.dict(),
                 section=self.section(p.section),
             )
             for i, p in enumerate(points, start=1)
@@ -123,6 +127,7 @@ class _Builder:
             detail=entry.detail,
             synonyms=entry.synonyms,
             keywords=entry.keywords,
+            fr=entry.fr.dict(),
             section=self.section(entry.section),
             **extra,
         )
@@ -143,6 +148,7 @@ class _Builder:
                     synonyms=item.synonyms,
                     keywords=item.keywords,
                     why=item.why,
+                    fr=item.fr.dict(),
                 )
                 for j, item in enumerate(area.items, start=1)
             ]
@@ -159,6 +165,11 @@ class _Builder:
                 name="No figures",
                 text=c.salary.no_figures,
                 keywords=c.salary.no_figures_keywords,
+                fr={
+                    "name": "Pas de chiffres",
+                    "text": c.salary.fr.no_figures,
+                    "keywords": c.salary.fr.no_figures_keywords,
+                },
                 section=self.section(c.salary.section),
             )
         )
@@ -173,6 +184,7 @@ class _Builder:
                     note=p.note,
                     synonyms=p.synonyms,
                     keywords=p.keywords,
+                    fr=p.fr.dict(),
                 )
                 for j, p in enumerate(region.places, start=1)
             ]
@@ -186,6 +198,7 @@ class _Builder:
         route = m.Route(
             slug="beginner",
             answer=beginner.answer,
+            fr={"answer": beginner.fr.answer},
             section=self.section(beginner.section),
         )
         route.steps = [
@@ -194,6 +207,7 @@ class _Builder:
                 text=s.text,
                 synonyms=s.synonyms,
                 keywords=s.keywords,
+                fr=s.fr.dict(),
                 section=self.section(s.section),
             )
             for s in beginner.route
@@ -207,6 +221,7 @@ class _Builder:
                 keywords=b.keywords,
                 start_step=b.start_step,
                 start=b.start,
+                fr=b.fr.dict(),
             )
             for i, b in enumerate(beginner.backgrounds, start=1)
         ]
@@ -221,6 +236,7 @@ class _Builder:
                 name="Apply",
                 text=programmes.apply.text,
                 keywords=programmes.apply.keywords,
+                fr={"name": "Candidater", **programmes.apply.fr.dict()},
                 section=self.section(programmes.apply.section),
             )
         )
@@ -235,5 +251,6 @@ class _Builder:
                     name=subject.name,
                     phrases=subject.phrases,
                     nearby=subject.nearby,
+                    fr=subject.fr.dict(),
                 )
             )

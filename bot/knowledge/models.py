@@ -38,7 +38,13 @@ class _Sourced:
         return relationship(Section, lazy="joined")
 
 
-class _Findable:
+class _Translated:
+    """The fact's French wording: its content file's ``fr`` block (content.py)."""
+
+    fr: Mapped[dict] = Column(JSON, nullable=False, default=dict)
+
+
+class _Findable(_Translated):
     """The words visitors use for a fact, for ranking it (see content.py)."""
 
     keywords: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
@@ -158,7 +164,7 @@ class Mission(_Entry, Base):
     __tablename__ = "kb_missions"
 
 
-class Route(_Sourced, Base):
+class Route(_Translated, _Sourced, Base):
     """The way into the role, as ordered steps, with where each background starts."""
 
     __tablename__ = "kb_routes"
@@ -217,7 +223,7 @@ class Programme(_Entry, Base):
     __tablename__ = "kb_programmes"
 
 
-class NotCoveredSubject(Base):
+class NotCoveredSubject(_Translated, Base):
     """A subject the guide does not cover, and the phrases that name it.
 
     Not sourced: it records an absence from the article, not one of its facts.
