@@ -79,6 +79,33 @@ class ValidateApplicationForm(KeepsItsQuestion):
     def name(self) -> str:
         return "validate_application_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return [
+            *self._question_for_admissions(dispatcher, tracker),
+            *await super().run(dispatcher, tracker, domain),
+        ]
+
+    @staticmethod
+    def _question_for_admissions(
+        dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType]:
+        """A request to apply with a question the guide does not cover ("can I
+        start in January?"): say so, and keep it as the message to admissions."""
+        text = str(tracker.latest_message.get("text") or "")
+        if _intent(tracker) != "apply" or tracker.get_slot("applicant_message"):
+            return []
+        try:
+            say = get_advisor().not_covered_with_application(text)
+        except KnowledgeBaseUnavailable:
+            return []  # the form goes on; the question is asked again later
+        if say is None:
+            return []
+        dispatcher.utter_message(response=say.response, **say.values)
+        kept = validation.message(text[: validation.MAX_MESSAGE]) or NO_MESSAGE
+        return [SlotSet("applicant_message", kept)]
+
     def validate_applicant_name(self, value: Any, dispatcher, tracker, domain) -> dict:  # type: ignore[no-untyped-def]
         try:
             if _intent(tracker) in NOT_A_NAME:

@@ -22,6 +22,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "tests" / "answers_eval.yml"
+# "apply" is answered by the application form itself (the article's "Apply
+# Now!"), which is what the passage on applying offers; with a subject the
+# guide does not cover, the form starts after saying so.
+APPLY_INTENT = "apply"
+APPLY_PASSAGE = "programmes:apply"
 
 
 def load_questions(path: Path = EVAL_SET) -> list[dict]:
@@ -51,6 +56,11 @@ def predicted(advisor, intent: str, text: str, entities: dict) -> tuple[bool, li
         NOT_COVERED_INTENT,
     )
 
+    if intent == APPLY_INTENT:  # data/rules/application.yml: the form starts,
+        # after saying what the guide does not cover (actions/forms.py)
+        if advisor.not_covered_with_application(text) is not None:
+            return True, []
+        return False, [APPLY_PASSAGE]
     if intent in INTENT_TOPICS:
         topic = INTENT_TOPICS[intent]
     elif intent == NOT_COVERED_INTENT:

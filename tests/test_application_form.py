@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy import select
@@ -82,6 +84,38 @@ async def test_invalid_answers_are_refused_with_a_clear_message(
     result = await _validate(executor, slot, value)
     assert slot_events(result)[slot] is None
     assert result["responses"][0]["response"] == response
+
+
+async def _start(executor: ActionExecutor, text: str) -> dict:  # type: ignore[no-untyped-def]
+    """The form's activation: Rasa validates the message that asked to apply."""
+    return await run_action(
+        executor,
+        "validate_application_form",
+        text=text,
+        intent="apply",
+        active_loop="application_form",
+        slots={"requested_slot": "applicant_name"},
+    )
+
+
+async def test_applying_with_a_question_the_guide_cannot_answer_keeps_it(
+    executor: ActionExecutor,
+) -> None:
+    question = "I want to apply, can I start in January or only in September?"
+    result = await _start(executor, question)
+    [said] = rendered(result)
+    assert "doesn't cover start dates" in said
+    assert "admissions team" in said
+    assert not re.search(r"\d", said.replace("AI2", ""))  # no date, no figure
+    assert slot_events(result)["applicant_message"] == question
+
+
+async def test_applying_without_such_a_question_says_nothing_first(
+    executor: ActionExecutor,
+) -> None:
+    result = await _start(executor, "ok I'm convinced, where do I apply?")
+    assert result["responses"] == []
+    assert "applicant_message" not in slot_events(result)
 
 
 async def test_a_bad_email_is_asked_again_with_an_example(

@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 from starlette.testclient import TestClient
 
 from bot.applications.service import erase
+from bot.settings import PROJECT_ROOT
 from bot.web.app import SiteConfig, create_app
 from bot.web.console import auth, unanswered, wording
 from bot.web.console.config import ConsoleConfig
@@ -110,6 +112,18 @@ def test_two_messages_are_grouped_as_surely_as_many() -> None:
         [0],
         [1],
     ]
+
+
+def test_the_evaluation_sets_outside_questions_group_by_subject_only() -> None:
+    """Measured: at the default threshold, no group mixes two subjects, and
+    some questions are grouped (at 0.4, some groups mix two subjects)."""
+    eval_set = yaml.safe_load((PROJECT_ROOT / "tests" / "answers_eval.yml").read_text())
+    outside = [q for q in eval_set["questions"] if q.get("not_covered")]
+    grouped = wording.group_texts(
+        [q["text"] for q in outside], background=wording.background_questions()
+    )
+    assert {len({outside[i]["not_covered"] for i in g}) for g in grouped} == {1}
+    assert len(grouped) < len(outside) - 10
 
 
 def test_messages_without_words_are_grouped_only_when_identical() -> None:

@@ -29,12 +29,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-import bm25s
 import numpy as np
 
+from bot.imports import without_modules
 from bot.knowledge.passages import Passage
 from bot.knowledge.places import normalise
-from bot.nlp.build import KNOWN_WORDS_TABLE
+
+with without_modules():  # no TensorFlow or JAX in the action server
+    import bm25s
+    import spacy
+
+    from bot.nlp.build import KNOWN_WORDS_TABLE
 
 
 class Tokenise(Protocol):
@@ -94,8 +99,6 @@ class SpacyLemmas:
     """Lemmas from the project's spaCy pipeline (``make build``), lower-cased."""
 
     def __init__(self, spacy_dir: Path) -> None:
-        import spacy
-
         self._nlp = spacy.load(spacy_dir, exclude=["entity_ruler"])
         self._lemmatizer = self._nlp.get_pipe("lemmatizer")
         self._lock = threading.Lock()
@@ -274,10 +277,16 @@ class PassageIndex:
         project manager?" says "project manager" without being the visitor's
         background, and the entity extractor is what tells the two apart.
         """
+        return self._named_in(self._said(text), backgrounds=backgrounds)
+
+    def _said(self, text: str) -> str:
+        """``text`` as names and phrases are matched in: spelled, role name out."""
+        return self._speller(without_role_name(text))
+
+    def _named_in(self, said: str, *, backgrounds: bool = False) -> list[Passage]:
         if self._terms is None:
             return []
-        found = self._terms.findall(self._speller(without_role_name(text)))
-        found = sorted(found, key=len, reverse=True)
+        found = sorted(self._terms.findall(said), key=len, reverse=True)
         passages = dict.fromkeys(p for phrase in found for p in self._owners[phrase])
         return [p for p in passages if backgrounds or p.kind not in ENTITY_NAMED_KINDS]
 
@@ -289,11 +298,11 @@ class PassageIndex:
         ``named_in``: only the passages of these topics count as named.
         """
         tokens = self._tokenise(self._speller(normalise(text)))
-        for passage in self.named(text):
+        said = self._said(text)
+        for passage in self._named_in(said):
             if named_in is None or passage.topic in named_in:
                 tokens += self._synonym_tokens(passage)
         if self._phrases is not None:
-            said = self._speller(without_role_name(text))
             for phrase in dict.fromkeys(self._phrases.findall(said)):
                 tokens += [_phrase_token(p) for p in self._phrase_owners[phrase]]
         return tokens

@@ -269,6 +269,22 @@ class Advisor:
             {"unanswered": slugs, "handoff_question": text[:500] or None},
         )
 
+    def not_covered_with_application(self, text: str) -> Say | None:
+        """A request to apply that also asks what the guide does not cover.
+
+        "can I start in January, I want to apply": the form starts (the visitor
+        asked for it), after saying plainly that the guide does not cover the
+        start dates, and the question goes to the admissions team with the
+        application (:class:`actions.forms.ValidateApplicationForm`).
+        """
+        subjects = self.chooser().subjects.find(text)
+        if not subjects:
+            return None
+        return Say(
+            "utter_apply_not_covered",
+            {"subjects": _listing([s.name for s in subjects])},
+        )
+
     # -- comparisons -----------------------------------------------------------
 
     def compare_places(

@@ -1,6 +1,6 @@
 """Visitor messages grouped by similar wording, for the Unanswered page.
 
-TF-IDF vectors of the words and their cosine similarity (scikit-learn). The
+BM25 (bm25s, the library that ranks the answers' passages) over the words. The
 words' weights are learnt from the NLU training examples as well as from the
 messages: with only a few messages, "how", "does" and "the" would weigh as much
 as "cost", and "what are the fees" would join "what are the admission
@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from bot.imports import without_modules
 from bot.settings import PROJECT_ROOT
 
-# Cosine similarity from which two wordings are one question (see group_texts).
+# Similarity from which two wordings are one question (see group_texts).
 SIMILARITY = 0.5
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-_BLOCK = 256  # wordings compared per matrix product
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -54,40 +54,71 @@ def group_texts(
 
     Identical wordings (once normalised) count as one, asked so many times. The
     most asked wording starts the first group; each next one joins the group
-    whose first wording it is most similar to (cosine of TF-IDF vectors of their
-    words) when that reaches ``threshold``, or starts a group. Comparing with
-    the first wording, not with every member, keeps a chain of small steps from
-    pulling "how long does the master last" into "how much does it cost".
-    ``background`` texts only count in the words' document frequencies.
-    """
-    # scikit-learn takes most of a second to import: only when a page needs it.
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    whose first wording it is most similar to when that reaches ``threshold``,
+    or starts a group. Comparing with the first wording, not with every member,
+    keeps a chain of small steps from pulling "how long does the master last"
+    into "how much does it cost".
 
+    Similarity is BM25's, as the answers' ranking (bot/answers/ranking.py):
+    the score of one wording for the other, over the geometric mean of their
+    scores for themselves, so 1 for the same words. ``background`` texts only
+    count in the words' document frequencies.
+    """
     same: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
         same.setdefault(normalise(text), []).append(index)
     wordings = sorted(same, key=lambda w: (-len(same[w]), same[w][0]))
     if not wordings:  # nothing unanswered yet: the page must still open
         return []
-    vectorizer = TfidfVectorizer(sublinear_tf=True)
-    try:
-        vectorizer.fit([*background, *wordings])
-    except ValueError:  # not one word in any of them ("?", emoji)
-        return [same[w] for w in wordings]
-    vectors = vectorizer.transform(wordings)
-    leaders = np.empty(len(wordings), dtype=np.intp)  # each group's first wording
+    scores = _similarities(wordings, background)
     groups: list[list[int]] = []
-    for start in range(0, len(wordings), _BLOCK):
-        block = (vectors[start : start + _BLOCK] @ vectors.T).toarray()
-        for offset, similarity in enumerate(block):
-            wording = wordings[start + offset]
-            if groups:
-                to_leaders = similarity[leaders[: len(groups)]]
-                best = int(to_leaders.argmax())
-                if to_leaders[best] >= threshold:
-                    groups[best].extend(same[wording])
-                    continue
-            leaders[len(groups)] = start + offset
-            groups.append(list(same[wording]))
+    leaders: list[int] = []  # each group's first wording
+    for position, wording in enumerate(wordings):
+        if leaders:
+            to_leaders = scores(position)[leaders]
+            best = int(to_leaders.argmax())
+            if to_leaders[best] >= threshold:
+                groups[best].extend(same[wording])
+                continue
+        leaders.append(position)
+        groups.append(list(same[wording]))
     groups = [sorted(group) for group in groups]
     return sorted(groups, key=lambda g: (-len(g), g[0]))
+
+
+def _similarities(
+    wordings: Sequence[str], background: Sequence[str]
+) -> Callable[[int], np.ndarray]:
+    """For the wording at a position, its similarity to each of ``wordings``."""
+    # bm25s imports in a few hundred milliseconds: only when a page needs it.
+    with without_modules():
+        import bm25s
+
+    documents = [w.split() for w in [*wordings, *background]]
+    vocabulary = {w: i for i, w in enumerate(sorted({w for d in documents for w in d}))}
+    if not vocabulary:  # not one word in any of them ("?", emoji)
+        return lambda position: np.zeros(len(wordings))
+    index = bm25s.BM25()
+    index.index(
+        bm25s.tokenization.Tokenized(
+            ids=[[vocabulary[w] for w in d] for d in documents], vocab=vocabulary
+        ),
+        show_progress=False,
+    )
+    asked = [[vocabulary[w] for w in d] for d in documents[: len(wordings)]]
+    by_wording = [
+        index.get_scores(ids)[: len(wordings)] if ids else np.zeros(len(wordings))
+        for ids in asked
+    ]
+    itself = np.array([by_wording[i][i] for i in range(len(wordings))])
+
+    def similarity(position: int) -> np.ndarray:
+        norm = np.sqrt(itself[position] * itself)
+        return np.divide(
+            by_wording[position],
+            norm,
+            out=np.zeros(len(wordings)),
+            where=norm > 0,
+        )
+
+    return similarity
