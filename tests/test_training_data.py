@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import pytest
 import yaml
 from rasa.cli.utils import validate_files
 from rasa.shared.importers.importer import TrainingDataImporter
@@ -106,13 +107,26 @@ def _texts(path) -> set[str]:  # type: ignore[no-untyped-def]
     }
 
 
-def test_the_held_out_messages_are_never_trained_on() -> None:
-    held_out = _texts(PROJECT_ROOT / "tests" / "nlu_holdout.yml")
+def _training_texts() -> set[str]:
+    """Every example Rasa trains on, English and French (data/nlu/fr)."""
     training: set[str] = set()
-    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+    for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):
         training |= _texts(path)
-    assert len(held_out) >= 100
-    assert held_out & training == set()
+    return training
+
+
+# Each language's held-out NLU set and answer evaluation set.
+EVALUATION_SETS = {
+    "en": ("nlu_holdout.yml", "answers_eval.yml"),
+    "fr": ("nlu_holdout_fr.yml", "answers_eval_fr.yml"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(EVALUATION_SETS))
+def test_the_held_out_messages_are_never_trained_on(language: str) -> None:
+    held_out = _texts(PROJECT_ROOT / "tests" / EVALUATION_SETS[language][0])
+    assert len(held_out) >= (200 if language == "fr" else 100)
+    assert held_out & _training_texts() == set()
 
 
 def _story_texts() -> set[str]:
@@ -126,17 +140,16 @@ def _story_texts() -> set[str]:
     return texts
 
 
-def test_the_answer_evaluation_set_is_never_trained_on() -> None:
-    questions = yaml.safe_load(
-        (PROJECT_ROOT / "tests" / "answers_eval.yml").read_text()
-    )["questions"]
+@pytest.mark.parametrize("language", sorted(EVALUATION_SETS))
+def test_the_answer_evaluation_set_is_never_trained_on(language: str) -> None:
+    held_out, answers = EVALUATION_SETS[language]
+    questions = yaml.safe_load((PROJECT_ROOT / "tests" / answers).read_text())[
+        "questions"
+    ]
     asked = {q["text"].strip().lower() for q in questions}
-    training: set[str] = set()
-    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
-        training |= _texts(path)
     assert len(asked) == len(questions) >= 150  # no question twice
-    assert asked & training == set()
-    assert asked & _texts(PROJECT_ROOT / "tests" / "nlu_holdout.yml") == set()
+    assert asked & _training_texts() == set()
+    assert asked & _texts(PROJECT_ROOT / "tests" / held_out) == set()
     assert asked & _story_texts() == set()
     for question in questions:  # each one says what answers it
         assert bool(question.get("passages")) != bool(question.get("not_covered"))
