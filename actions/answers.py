@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import answered_keys, apologise, get_advisor, send
+from actions.common import answered_keys, apologise, get_advisor, language_of, send
 from bot.answers import Answer
 from bot.answers.choose import ENTITY_TOPICS
 from bot.answers.topics import TOPICS
@@ -68,7 +68,7 @@ class _TopicAction(_AnswerAction):
         if self.topic == "beginner" and background and not entities.get("background"):
             # The slot, not only this message: "I'm a teacher" said earlier counts.
             entities["background"] = [background]
-        advisor = get_advisor()
+        advisor = get_advisor(language_of(tracker))
         answer = advisor.reply(
             _text(tracker), self.topic, entities, answered_keys(tracker)
         )
@@ -126,7 +126,7 @@ class ActionFollowUp(_AnswerAction):
             (t for e, t in ENTITY_TOPICS.items() if entities.get(e)),
             tracker.get_slot("topic"),
         )
-        advisor = get_advisor()
+        advisor = get_advisor(language_of(tracker))
         answered = answered_keys(tracker)
         answer = advisor.reply(
             _text(tracker), topic if topic in TOPICS else None, entities, answered
@@ -140,7 +140,7 @@ class ActionAnswerNotCovered(_AnswerAction):
     action_name = "action_answer_not_covered"
 
     def answer(self, tracker: Tracker) -> Answer:
-        advisor = get_advisor()
+        advisor = get_advisor(language_of(tracker))
         text = _text(tracker)
         subjects = advisor.chooser().subjects.find(text)
         return advisor.not_covered(subjects, text, tracker.get_slot("topic"))
@@ -160,7 +160,7 @@ class ActionAnswerUnsure(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         try:
-            answer = get_advisor().reply(
+            answer = get_advisor(language_of(tracker)).reply(
                 _text(tracker), None, _entities(tracker), answered_keys(tracker)
             )
         except KnowledgeBaseUnavailable as error:
@@ -182,4 +182,4 @@ class ActionAnswerSource(_AnswerAction):
     sets_topic = False
 
     def answer(self, tracker: Tracker) -> Answer:
-        return get_advisor().source(tracker.get_slot("topic"))
+        return get_advisor(language_of(tracker)).source(tracker.get_slot("topic"))

@@ -22,18 +22,36 @@ from bot.settings import get_settings
 log = logging.getLogger(__name__)
 
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+# The conversation's language (domain.yml's ``language`` slot, set by the NLU's
+# bot.nlp.language_detector); English until a message says otherwise.
+LANGUAGE_SLOT = "language"
+HUMAN_TITLES = {"en": "Talk to a person", "fr": "Parler à une personne"}
 # A place a visitor might name; resolving one builds the world's place index.
 WARM_UP_PLACE = "Belgium"
 
 
+def language_of(tracker: Tracker) -> str:
+    return "fr" if tracker.get_slot(LANGUAGE_SLOT) == "fr" else "en"
+
+
+def human_button(language: str = "en") -> dict[str, str]:
+    return {**HUMAN_BUTTON, "title": HUMAN_TITLES.get(language, HUMAN_BUTTON["title"])}
+
+
 @lru_cache(maxsize=1)
-def get_advisor() -> Advisor:
-    """One advisor per action-server process (the knowledge base caches itself)."""
-    settings = get_settings()
+def knowledge_base() -> KnowledgeBase:
+    """One knowledge base per action-server process: it caches itself."""
+    return KnowledgeBase(session_factory_for(get_settings().database_url))
+
+
+@lru_cache(maxsize=2)
+def get_advisor(language: str = "en") -> Advisor:
+    """One advisor per language and action-server process, on one knowledge base."""
     return Advisor(
-        KnowledgeBase(session_factory_for(settings.database_url)),
-        spacy_lemmas(settings.spacy_model_dir),
+        knowledge_base(),
+        spacy_lemmas(get_settings().spacy_model_dir),
         ranking=os.environ.get(RANKING_VARIABLE, "1") != "0",
+        language=language,
     )
 
 
@@ -46,10 +64,11 @@ def warm_up() -> None:
     connection) and passage index. With the database down, that last part is
     left to the first question, which apologises as usual until it is back.
     """
-    advisor = get_advisor()
+    advisors = [get_advisor(language) for language in ("en", "fr")]
     resolve(WARM_UP_PLACE)
     try:
-        advisor.chooser()
+        for advisor in advisors:
+            advisor.chooser()
     except KnowledgeBaseUnavailable as error:
         log.warning(
             "warm-up: knowledge base unavailable, left to the first question: %s",
@@ -87,7 +106,9 @@ def apologise(
 ) -> list[EventType]:
     """The knowledge base cannot be read: say so and offer a person, never silence."""
     log.error("knowledge base unavailable for sender %s: %s", tracker.sender_id, error)
-    dispatcher.utter_message(response="utter_kb_unavailable", buttons=[HUMAN_BUTTON])
+    dispatcher.utter_message(
+        response="utter_kb_unavailable", buttons=[human_button(language_of(tracker))]
+    )
     return []
 
 

@@ -16,13 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import HUMAN_BUTTON, get_advisor, latest_entity
+from actions.common import get_advisor, human_button, language_of, latest_entity
 from actions.misses import MISSES_SLOT, AskAgain, KeepsItsQuestion, ask_action
 from bot.answers import literal
 from bot.applications import validation
 from bot.applications.models import utcnow
 from bot.applications.service import ApplicationData, store_application
 from bot.db import session_factory_for
+from bot.knowledge.french import english
 from bot.knowledge.queries import KnowledgeBaseUnavailable
 from bot.settings import get_settings
 from bot.tracker_store import REFUSED_SLOT
@@ -48,6 +49,7 @@ FIELD_SLOTS = {
     "message": "applicant_message",
 }
 NO_MESSAGE = "-"  # the optional message, skipped
+TRY_AGAIN = {"en": "Try again", "fr": "Réessayer"}
 
 
 def _refuse(
@@ -60,10 +62,12 @@ def _refuse(
     return {slot: None}
 
 
-def programme_buttons() -> list[dict[str, str]]:
+def programme_buttons(language: str = "en") -> list[dict[str, str]]:
+    """A button per programme, titled in ``language``; the payload names it in
+    English, as the entity does."""
     return [
-        {"title": p.name, "payload": f'/inform{{"programme": "{p.name}"}}'}
-        for p in get_advisor().kb.programmes()
+        {"title": p.name, "payload": f'/inform{{"programme": "{english(p).name}"}}'}
+        for p in get_advisor(language).kb.programmes()
     ]
 
 
@@ -97,7 +101,7 @@ class ValidateApplicationForm(KeepsItsQuestion):
         if _intent(tracker) != "apply" or tracker.get_slot("applicant_message"):
             return []
         try:
-            say = get_advisor().not_covered_with_application(text)
+            say = get_advisor(language_of(tracker)).not_covered_with_application(text)
         except KnowledgeBaseUnavailable:
             return []  # the form goes on; the question is asked again later
         if say is None:
@@ -125,11 +129,14 @@ class ValidateApplicationForm(KeepsItsQuestion):
     ) -> dict:  # type: ignore[no-untyped-def]
         try:
             return {
-                "applicant_programme": validation.programme(get_advisor().kb, value)
+                "applicant_programme": validation.programme(
+                    get_advisor(language_of(tracker)).kb, value
+                )
             }
         except validation.Invalid as error:
             dispatcher.utter_message(
-                response=error.response, buttons=programme_buttons()
+                response=error.response,
+                buttons=programme_buttons(language_of(tracker)),
             )
             return {"applicant_programme": None}
         except KnowledgeBaseUnavailable as error:
@@ -137,7 +144,8 @@ class ValidateApplicationForm(KeepsItsQuestion):
                 "knowledge base unavailable for sender %s: %s", tracker.sender_id, error
             )
             dispatcher.utter_message(
-                response="utter_kb_unavailable", buttons=[HUMAN_BUTTON]
+                response="utter_kb_unavailable",
+                buttons=[human_button(language_of(tracker))],
             )
             return {"applicant_programme": None}
 
@@ -197,7 +205,7 @@ class ActionAskApplicantProgramme(AskAgain):
 
     def buttons(self, tracker: Tracker) -> list[dict[str, Any]]:
         try:
-            return programme_buttons()
+            return programme_buttons(language_of(tracker))
         except KnowledgeBaseUnavailable:
             return []
 
@@ -231,10 +239,10 @@ def _forget() -> list[EventType]:
     return [*_reset(), SlotSet(REFUSED_SLOT, True)]
 
 
-def _programme_name(slug: str | None) -> str:
+def _programme_name(slug: str | None, language: str = "en") -> str:
     try:
         return next(
-            (p.name for p in get_advisor().kb.programmes() if p.slug == slug),
+            (p.name for p in get_advisor(language).kb.programmes() if p.slug == slug),
             slug or "",
         )
     except KnowledgeBaseUnavailable:
@@ -258,7 +266,9 @@ class ActionApplicationSummary(Action):
             response="utter_application_summary",
             name=tracker.get_slot("applicant_name"),
             email=tracker.get_slot("applicant_email"),
-            programme=_programme_name(tracker.get_slot("applicant_programme")),
+            programme=_programme_name(
+                tracker.get_slot("applicant_programme"), language_of(tracker)
+            ),
             education=literal(tracker.get_slot("applicant_education") or ""),
             country=tracker.get_slot("applicant_country"),
             message="(none)" if message in (None, NO_MESSAGE) else literal(message),
@@ -305,7 +315,10 @@ class ActionSubmitApplication(Action):
             )
             dispatcher.utter_message(
                 response="utter_store_failed",
-                buttons=[{"title": "Try again", "payload": "/affirm"}, HUMAN_BUTTON],
+                buttons=[
+                    {"title": TRY_AGAIN[language_of(tracker)], "payload": "/affirm"},
+                    human_button(language_of(tracker)),
+                ],
             )
             return [UserUtteranceReverted(), FollowupAction("action_listen")]
         response = (

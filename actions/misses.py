@@ -20,6 +20,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import language_of
+
 MISSES_SLOT = "form_misses"
 OFFER_AFTER = 2
 
@@ -58,13 +60,21 @@ NOTHING_FOR = {
     "applicant_consent": "utter_invalid_consent",
     "handoff_consent": "utter_invalid_consent",
 }
+# The way out of a form, offered after two misses in a row: payload, titles.
 WAY_OUT = {
     "application_form": [
-        {"title": "Stop the application", "payload": "/stop"},
-        {"title": "Talk to a person", "payload": "/request_human"},
+        ("/stop", {"en": "Stop the application", "fr": "Arrêter la candidature"}),
+        ("/request_human", {"en": "Talk to a person", "fr": "Parler à une personne"}),
     ],
-    "handoff_form": [{"title": "Stop the request", "payload": "/stop"}],
+    "handoff_form": [("/stop", {"en": "Stop the request", "fr": "Arrêter la demande"})],
 }
+
+
+def way_out(form: str, language: str = "en") -> list[dict[str, str]]:
+    return [
+        {"title": titles.get(language, titles["en"]), "payload": payload}
+        for payload, titles in WAY_OUT.get(form, [])
+    ]
 
 
 def misses(tracker: Tracker, form: str, slot: str) -> int:
@@ -164,7 +174,7 @@ class AskAgain(Action, ABC):
         form = tracker.active_loop_name or self.form
         buttons = self.buttons(tracker)
         if misses(tracker, form, self.slot) >= OFFER_AFTER:
-            buttons = [*buttons, *WAY_OUT.get(form, [])]
+            buttons = [*buttons, *way_out(form, language_of(tracker))]
         dispatcher.utter_message(response=self.response, buttons=buttons)
         return []
 

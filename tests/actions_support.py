@@ -71,13 +71,26 @@ def slot_events(result: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
 
 
-def rendered(result: dict[str, Any]) -> list[str]:
+def variation(name: str, language: str = "en") -> dict[str, Any]:
+    """The response's variation that Rasa picks with the ``language`` slot."""
+    variations = DOMAIN["responses"][name]
+    for candidate in variations:
+        conditions = candidate.get("condition") or []
+        said_in = next(
+            (c["value"] for c in conditions if c["name"] == "language"), "en"
+        )
+        if said_in == language:
+            return candidate
+    return variations[0]
+
+
+def rendered(result: dict[str, Any], language: str = "en") -> list[str]:
     """Each response of the result, filled with its values, as the visitor sees it."""
     texts = []
     for response in result["responses"]:
         name = response.get("response")
         template = (
-            DOMAIN["responses"][name][0]["text"] if name else response.get("text", "")
+            variation(name, language)["text"] if name else response.get("text", "")
         )
         values = {k: v for k, v in response.items() if k not in ("response", "buttons")}
         texts.append(template.format_map(_Missing(values)))

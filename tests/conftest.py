@@ -77,11 +77,11 @@ def content_copy(tmp_path: Path) -> Path:
 
 def clear_process_caches() -> None:
     """Forget the settings, advisor and engines cached for the action server."""
-    from actions.common import get_advisor
+    from actions.common import get_advisor, knowledge_base
     from bot.db import session_factory_for
     from bot.settings import get_settings
 
-    for cache in (get_settings, get_advisor, session_factory_for):
+    for cache in (get_settings, get_advisor, knowledge_base, session_factory_for):
         cache.cache_clear()
 
 

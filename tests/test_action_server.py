@@ -118,8 +118,9 @@ async def test_the_advisor_and_place_index_are_built_when_it_starts(
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert install_warm_up(warm_up)  # as importing ``actions`` does in rasa-sdk
     async with serving(rasa_sdk_app):
-        assert get_advisor.cache_info().currsize == 1
-        assert get_advisor()._chooser is not None  # the passage index
+        assert get_advisor.cache_info().currsize == 2  # English and French
+        assert get_advisor("en")._chooser is not None  # the passage index
+        assert get_advisor("fr")._chooser is not None
         assert get_resolver.cache_info().currsize == 1
 
 

@@ -383,3 +383,94 @@ async def test_unsure_answers_from_another_topic_before_did_you_mean(
     )
     assert unsure["responses"] == []
     assert slot_events(unsure) == {"unsure_answered": False, "unanswered": "fallback"}
+
+
+# --- in French (the language slot says fr) --------------------------------------
+
+FR = {"language": "fr"}
+
+
+async def test_a_french_question_is_answered_from_the_french_knowledge_base(
+    executor: ActionExecutor, kb: KnowledgeBase
+) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_skills",
+        text="faut-il savoir coder en python ?",
+        intent="ask_skills",
+        entities=[entity("skill", "Python")],
+        slots=FR,
+    )
+    text = rendered(result, "fr")[0]
+    python = kb.skill("Python").item
+    assert python.fr["why"] in text and python.why not in text
+    assert "D'après le guide" in text
+    titles = [b["title"] for r in result["responses"] for b in r.get("buttons", [])]
+    assert "Les cinq domaines de compétences" in titles  # the overview, in French
+    assert slot_events(result)["answered"] == ["skills:python"]  # same key as English
+
+
+async def test_a_french_salary_question_names_the_place_in_french(
+    executor: ActionExecutor,
+) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_salary",
+        text="combien gagne un chef de projet IA à Genève ?",
+        intent="ask_salary",
+        entities=[entity("location", "Geneva")],
+        slots=FR,
+    )
+    text = rendered(result, "fr")[0]
+    assert "Genève" in text and "Geneva" not in text
+    assert not re.search(r"\d", text.replace("AI2", ""))  # still no figure
+
+
+async def test_a_french_question_outside_the_guide_says_so_in_french(
+    executor: ActionExecutor,
+) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_not_covered",
+        text="combien coûtent les frais de scolarité ?",
+        intent="ask_not_covered",
+        slots=FR,
+    )
+    text = rendered(result, "fr")[0]
+    assert "Le guide" in text and "frais de scolarité" in text
+    assert "doesn't cover" not in text
+    buttons = result["responses"][0]["buttons"]
+    assert buttons[0] == {
+        "title": "Contacter l'équipe des admissions",
+        "payload": "/request_human",
+    }
+
+
+async def test_the_source_date_is_written_in_french(executor: ActionExecutor) -> None:
+    result = await run_action(
+        executor,
+        "action_answer_source",
+        text="d'où ça vient ?",
+        intent="ask_source",
+        slots={"topic": "skills", **FR},
+    )
+    assert "25 novembre 2026" in rendered(result, "fr")[0]
+
+
+async def test_programme_buttons_are_titled_in_french_with_english_payloads(
+    executor: ActionExecutor, kb: KnowledgeBase
+) -> None:
+    result = await run_action(
+        executor,
+        "action_ask_applicant_programme",
+        text="Marie",
+        intent="inform",
+        active_loop="application_form",
+        slots=FR,
+    )
+    buttons = result["responses"][0]["buttons"]
+    programmes = kb.programmes()
+    assert [b["title"] for b in buttons] == [p.fr["name"] for p in programmes]
+    assert [b["payload"] for b in buttons] == [
+        f'/inform{{"programme": "{p.name}"}}' for p in programmes
+    ]

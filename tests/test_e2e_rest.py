@@ -14,6 +14,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.actions_support import variation
 from tests.figures import FIGURE
 from tests.stack import Stack, module_stack, texts
 
@@ -266,3 +267,37 @@ def test_a_salary_comparison_answers_both_places(stack: Stack) -> None:
     )
     assert "Lyon (in France, Europe)" in said and "(in Canada, North America)" in said
     assert "doesn't give any actual salary figures" in said
+
+
+# --- in the visitor's language (issue 19) ---------------------------------------
+
+
+def test_a_french_visitor_is_answered_in_french_throughout(stack: Stack, kb) -> None:  # type: ignore[no-untyped-def]
+    sender = "e2e-fr"
+    assert "Bonjour" in texts(say(stack, sender, "bonjour !"))
+    skills = texts(
+        say(stack, sender, "quelles compétences pour devenir chef de projet IA ?")
+    )
+    for area in kb.skills():
+        assert area.fr["name"] in skills and area.name not in skills
+    # Too short to tell: the conversation keeps its language.
+    ok = say(stack, sender, "ok")
+    assert texts(ok) == variation("utter_affirm_ack", "fr")["text"]
+    geneva = texts(say(stack, sender, "et à Genève, on gagne bien sa vie ?"))
+    assert "Genève" in geneva and not re.search(r"\d", geneva.replace("AI2", ""))
+    fees = texts(say(stack, sender, "combien coûte le master ?"))
+    assert "Le guide ne" in fees and not FIGURE.search(fees)
+
+
+def test_the_language_follows_a_clear_message_in_the_other_one(
+    stack: Stack, kb
+) -> None:  # type: ignore[no-untyped-def]
+    sender = "e2e-switch"
+    role = kb.topic("role")
+    assert role.intro in texts(
+        say(stack, sender, "what does an AI project manager do?")
+    )
+    french = texts(say(stack, sender, "et c'est quoi ses missions au quotidien ?"))
+    assert kb.topic("missions").fr["intro"] in french
+    english = texts(say(stack, sender, "which degree should I get for that job?"))
+    assert kb.topic("degrees").intro in english

@@ -20,7 +20,9 @@ from typing import Any
 from bot.answers.choose import ENTITY_TOPICS, Choice, Chooser
 from bot.answers.not_covered import SubjectFinder
 from bot.answers.ranking import PassageIndex, Tokenise
+from bot.answers.wording import wording
 from bot.knowledge import models as m
+from bot.knowledge.french import english
 from bot.knowledge.passages import Passage, slugify
 from bot.knowledge.queries import KnowledgeBase
 
@@ -59,23 +61,17 @@ def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def _listing(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-# Buttons for the next natural questions, by topic.
+# The payloads of the buttons for the next natural questions, by topic (their
+# titles are in each language's wording, bot/answers/wording.py).
 _ASK = {
-    "role": Button("What does an AI PM do?", "/ask_role"),
-    "skills": Button("Which skills do I need?", "/ask_skills"),
-    "degrees": Button("Which degree?", "/ask_degrees"),
-    "salary": Button("Salaries", "/ask_salary"),
-    "missions": Button("Day-to-day missions", "/ask_missions"),
-    "beginner": Button("How do I get there?", "/ask_beginner_route"),
-    "programmes": Button("AI2's programmes", "/ask_programs"),
-    "apply": Button("Apply now", "/apply"),
+    "role": "/ask_role",
+    "skills": "/ask_skills",
+    "degrees": "/ask_degrees",
+    "salary": "/ask_salary",
+    "missions": "/ask_missions",
+    "beginner": "/ask_beginner_route",
+    "programmes": "/ask_programs",
+    "apply": "/apply",
 }
 _NEXT = {
     "role": ("skills", "beginner", "salary"),
@@ -101,30 +97,6 @@ def literal(text: str) -> str:
 _MARKDOWN_LINK_CHARS = re.compile(r"[\\\[\]]")
 
 
-_OVERVIEW_TITLES = {
-    "role": "The role in short",
-    "skills": "All five skill areas",
-    "degrees": "All the pathways",
-    "salary": "Pay by region",
-    "missions": "All five missions",
-    "beginner": "The whole route",
-    "programmes": "All AI2 programmes",
-}
-_ADMISSIONS_BUTTONS = (
-    Button("Ask the admissions team", "/request_human"),
-    Button("AI2's programmes", "/ask_programs"),
-)
-_ANYTHING_ELSE = "that"
-
-
-def _cite(section: str) -> str:
-    return f"\n\n(From the guide: “{section}”.)"
-
-
-def next_buttons(topic: str) -> tuple[Button, ...]:
-    return tuple(_ASK[t] for t in _NEXT[topic])
-
-
 # ``ADVISOR_PASSAGE_RANKING=0`` answers every question with its topic's answer
 # about the NLU's entity, as before the passages were ranked (make bench's
 # "before"): no passage leads, nothing is "not in the guide".
@@ -135,12 +107,30 @@ class Advisor:
     """Answers on every topic from one knowledge base."""
 
     def __init__(
-        self, kb: KnowledgeBase, tokenise: Tokenise, *, ranking: bool = True
+        self,
+        kb: KnowledgeBase,
+        tokenise: Tokenise,
+        *,
+        ranking: bool = True,
+        language: str = "en",
     ) -> None:
-        self.kb = kb
+        self.language = language
+        self.words = wording(language)
+        self.kb = kb.in_language(language)
         self._tokenise = tokenise
         self.ranking = ranking
         self._chooser: tuple[str, Chooser] | None = None
+
+    def ask(self, topic: str) -> Button:
+        """The button that asks about ``topic`` ("apply" included)."""
+        return Button(self.words.asks[topic], _ASK[topic])
+
+    def next_buttons(self, topic: str) -> tuple[Button, ...]:
+        return tuple(self.ask(t) for t in _NEXT[topic])
+
+    def _summaries(self, entries: Sequence[Any]) -> str:
+        """ "- Name: summary" a line each ("Nom : résumé" in French)."""
+        return _bullets([f"{e.name}{self.words.colon}{e.summary}" for e in entries])
 
     def chooser(self) -> Chooser:
         """The passage index and subject finder of the current content, built once."""
@@ -226,12 +216,12 @@ class Advisor:
             )
         lead, *rest = answer.messages
         buttons = (
-            Button(_OVERVIEW_TITLES[passage.topic], _ASK[passage.topic].payload),
-            *(b for b in lead.buttons if b.payload != _ASK[passage.topic].payload),
+            Button(self.words.overview_titles[passage.topic], _ASK[passage.topic]),
+            *(b for b in lead.buttons if b.payload != _ASK[passage.topic]),
         )[:3]
         cited = Say(
             lead.response,
-            {**lead.values, "source": _cite(passage.section)},
+            {**lead.values, "source": self.words.cite.format(section=passage.section)},
             buttons,
         )
         key = answer.key if ":" in answer.key else passage.id
@@ -257,11 +247,16 @@ class Advisor:
             if i in passages
         ][:1]
         values = {
-            "subjects": _listing([s.name for s in subjects]) or _ANYTHING_ELSE,
-            "nearby": (f" What it does say nearby: {nearby[0].text}" if nearby else ""),
+            "subjects": self.words.listing([s.name for s in subjects])
+            or self.words.anything_else,
+            "nearby": self.words.nearby.format(text=nearby[0].text) if nearby else "",
         }
         slugs = ",".join(s.slug for s in subjects) or "other"
-        say = Say("utter_not_covered", values, _ADMISSIONS_BUTTONS)
+        buttons = (
+            Button(self.words.ask_admissions, "/request_human"),
+            self.ask("programmes"),
+        )
+        say = Say("utter_not_covered", values, buttons)
         return Answer(
             topic if topic in TOPICS else "",
             f"not_covered:{slugs}",
@@ -282,7 +277,7 @@ class Advisor:
             return None
         return Say(
             "utter_apply_not_covered",
-            {"subjects": _listing([s.name for s in subjects])},
+            {"subjects": self.words.listing([s.name for s in subjects])},
         )
 
     # -- comparisons -----------------------------------------------------------
@@ -291,31 +286,32 @@ class Advisor:
         self, places: Sequence[str], answered: Sequence[str] = ()
     ) -> Answer:
         """Several places in one salary question: each one's region, no figures."""
-        lines = []
+        lines, names = [], []
         for place in places:
             outlook = self.kb.outlook_for_place(place)
             name = literal(outlook.place_name)
+            names.append(name)
             if outlook.region is None:
-                lines.append(f"{name}: the guide says nothing about pay there.")
+                lines.append(self.words.no_pay_there.format(name=name))
             elif outlook.place is not None and outlook.resolved is not None:
-                lines.append(
-                    f"{name} (in {outlook.place.name}, {outlook.region.name}): "
-                    f"{outlook.place.note}"
+                where = self.words.in_country.format(
+                    name=name, country=outlook.place.name, region=outlook.region.name
                 )
+                lines.append(f"{where}{self.words.colon}{outlook.place.note}")
             elif outlook.place is not None:
-                lines.append(f"{name} ({outlook.region.name}): {outlook.place.note}")
+                where = f"{name} ({outlook.region.name})"
+                lines.append(f"{where}{self.words.colon}{outlook.place.note}")
             else:
-                lines.append(
-                    f"{name} ({outlook.region.name}): {outlook.region.summary}"
-                )
+                where = f"{name} ({outlook.region.name})"
+                lines.append(f"{where}{self.words.colon}{outlook.region.summary}")
         say = Say(
             "utter_salary_compare",
             {
-                "places": _listing([literal(p) for p in places]),
+                "places": self.words.listing(names),
                 "lines": _bullets(lines),
                 "no_figures": self.kb.point("salary", "no-figures").text,
             },
-            next_buttons("salary"),
+            self.next_buttons("salary"),
         )
         key = "salary:" + "+".join(p.lower() for p in places)
         return Answer("salary", key, [say])
@@ -324,7 +320,7 @@ class Advisor:
         """The passage id a salary answer about ``place`` leads with (for make eval)."""
         outlook = self.kb.outlook_for_place(place)
         if outlook.place is not None:
-            return f"salary:{slugify(outlook.place.name)}"
+            return f"salary:{slugify(english(outlook.place).name)}"
         if outlook.region is not None:
             return f"salary:{outlook.region.slug}"
         return None
@@ -343,7 +339,7 @@ class Advisor:
             say = Say(
                 "utter_role", {"intro": topic.intro, "bridge": points["bridge"].text}
             )
-        return Answer("role", "role", [_with_buttons(say, next_buttons("role"))])
+        return Answer("role", "role", [_with_buttons(say, self.next_buttons("role"))])
 
     # -- skills --------------------------------------------------------------
 
@@ -351,19 +347,21 @@ class Advisor:
         found = self.kb.skill(skill) if skill else None
         if found is not None and found.item is not None:
             item, area = found.item, found.area
-            key = f"skills:{item.name.lower()}"
+            key = f"skills:{english(item).name.lower()}"
             say = Say(
                 "utter_skill_item",
                 {
                     "item": item.name,
                     "area": area.name,
                     "why": item.why,
-                    "related": _listing(
+                    "related": self.words.listing(
                         [i.name for i in area.items if i.id != item.id][:4]
                     ),
                 },
             )
-            return Answer("skills", key, [_with_buttons(say, next_buttons("skills"))])
+            return Answer(
+                "skills", key, [_with_buttons(say, self.next_buttons("skills"))]
+            )
         if found is not None:
             area = found.area
             say = Say(
@@ -371,13 +369,13 @@ class Advisor:
                 {
                     "area": area.name,
                     "detail": area.detail,
-                    "items": _listing([i.name for i in area.items]),
+                    "items": self.words.listing([i.name for i in area.items]),
                 },
             )
             return Answer(
                 "skills",
                 f"skills:{area.slug}",
-                [_with_buttons(say, next_buttons("skills"))],
+                [_with_buttons(say, self.next_buttons("skills"))],
             )
         if skill:
             unknown = Say("utter_skill_unknown", {"skill": literal(skill)})
@@ -390,13 +388,16 @@ class Advisor:
         topic = self.kb.topic("skills")
         areas = self.kb.skills()
         # "About Python", "About Agile": the first item of the first two areas.
-        firsts = [area.items[0].name for area in areas[:2] if area.items]
+        firsts = [area.items[0] for area in areas[:2] if area.items]
         buttons = (
             *(
-                Button(f"About {name}", f'/ask_skills{{"skill": "{name}"}}')
-                for name in firsts
+                Button(
+                    self.words.about.format(name=item.name),
+                    f'/ask_skills{{"skill": "{english(item).name}"}}',
+                )
+                for item in firsts
             ),
-            next_buttons("skills")[0],
+            self.next_buttons("skills")[0],
         )
         if "skills" in answered:
             unseen = [a for a in areas if f"skills:{a.slug}" not in answered]
@@ -404,7 +405,7 @@ class Advisor:
             say = Say(
                 "utter_skills_again",
                 {
-                    "areas": _listing([a.name for a in areas]),
+                    "areas": self.words.listing([a.name for a in areas]),
                     "area": extra.name,
                     "detail": extra.detail,
                 },
@@ -416,7 +417,7 @@ class Advisor:
             "utter_skills",
             {
                 "intro": topic.intro,
-                "areas": _bullets([f"{a.name}: {a.summary}" for a in areas]),
+                "areas": self._summaries(areas),
             },
         )
         return Answer("skills", "skills", [_with_buttons(say, buttons)])
@@ -441,14 +442,14 @@ class Advisor:
         answered: Sequence[str],
     ) -> Answer:
         topic = self.kb.topic(topic_slug)
-        buttons = next_buttons(topic_slug)
+        buttons = self.next_buttons(topic_slug)
         if chosen is None and topic_slug in answered:
             unseen = [e for e in entries if f"{topic_slug}:{e.slug}" not in answered]
             chosen = unseen[0] if unseen else None
             if chosen is not None:
                 recap = Say(
                     f"utter_{topic_slug}_again",
-                    {"names": _listing([e.name for e in entries])},
+                    {"names": self.words.listing([e.name for e in entries])},
                 )
                 detail = Say(
                     "utter_entry_detail",
@@ -469,7 +470,7 @@ class Advisor:
             f"utter_{topic_slug}",
             {
                 "intro": topic.intro,
-                "entries": _bullets([f"{e.name}: {e.summary}" for e in entries]),
+                "entries": self._summaries(entries),
             },
             buttons,
         )
@@ -478,7 +479,7 @@ class Advisor:
     # -- salary ------------------------------------------------------------------
 
     def salary(self, place: str | None = None, answered: Sequence[str] = ()) -> Answer:
-        buttons = next_buttons("salary")
+        buttons = self.next_buttons("salary")
         # Said once per conversation: every salary answer carrying it is noise.
         first_time = not any(key.startswith("salary") for key in answered)
         no_figures = (
@@ -491,11 +492,11 @@ class Advisor:
                 "utter_salary_overview",
                 {
                     "intro": topic.intro,
-                    "regions": _bullets([f"{r.name}: {r.summary}" for r in regions]),
+                    "regions": self._summaries(regions),
                     "no_figures": no_figures.strip(),
                 },
                 tuple(
-                    Button(r.name, f'/ask_salary{{"location": "{r.name}"}}')
+                    Button(r.name, f'/ask_salary{{"location": "{english(r).name}"}}')
                     for r in regions
                 ),
             )
@@ -506,7 +507,7 @@ class Advisor:
             "no_figures": no_figures,
         }
         if outlook.region is None:
-            regions = _listing([r.name for r in self.kb.regions()])
+            regions = self.words.listing([r.name for r in self.kb.regions()])
             response = (
                 "utter_salary_unknown_place"
                 if outlook.resolved is None
@@ -537,7 +538,7 @@ class Advisor:
     ) -> Answer:
         route = self.kb.route_for_background(background)
         steps = _numbered([s.text for s in route.steps], first=route.steps[0].position)
-        buttons = next_buttons("beginner")
+        buttons = self.next_buttons("beginner")
         if route.background is not None:
             say = Say(
                 "utter_route_from_background",
@@ -573,7 +574,7 @@ class Advisor:
         self, programme: str | None = None, answered: Sequence[str] = ()
     ) -> Answer:
         apply = self.kb.point("programmes", "apply").text
-        buttons = (_ASK["apply"], *next_buttons("programmes")[1:])
+        buttons = (self.ask("apply"), *self.next_buttons("programmes")[1:])
         chosen = self.kb.programme(programme)
         if chosen is not None:
             say = Say(
@@ -589,7 +590,7 @@ class Advisor:
             say = Say(
                 "utter_programmes_again",
                 {
-                    "names": _listing([p.name for p in programmes]),
+                    "names": self.words.listing([p.name for p in programmes]),
                     "rncp": points["rncp-titles"],
                     "more": points["employability"],
                     "apply": apply,
@@ -601,7 +602,7 @@ class Advisor:
             "utter_programmes",
             {
                 "intro": topic.intro,
-                "programmes": _bullets([f"{p.name}: {p.summary}" for p in programmes]),
+                "programmes": self._summaries(programmes),
                 "rncp": points["rncp-titles"],
                 "projects": points["real-world-projects"],
                 "apply": apply,
@@ -639,7 +640,7 @@ class Advisor:
                 Say(
                     "utter_follow_up_no_topic",
                     {},
-                    tuple(_ASK[t] for t in ("role", "skills", "salary")),
+                    tuple(self.ask(t) for t in ("role", "skills", "salary")),
                 )
             ],
         )
@@ -654,8 +655,8 @@ class Advisor:
         say = Say(
             "utter_source",
             {
-                "sections": _listing([f"“{s.title}”" for s in sections[:3]]),
-                "reviewed_on": reviewed.strftime("%-d %B %Y"),
+                "sections": self.words.listing([f"“{s.title}”" for s in sections[:3]]),
+                "reviewed_on": self.words.date(reviewed),
             },
         )
         return Answer(topic, "source", [say])

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.knowledge import models as m
+from bot.knowledge.french import French, english
 
 OVERVIEW = "overview"
 
@@ -124,7 +125,7 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                 _p(
                     "skills",
                     "item",
-                    slugify(item.name),
+                    slugify(english(item).name),
                     item.name,
                     item.why,
                     area.section,
@@ -144,7 +145,7 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
                 _p(
                     "salary",
                     "place",
-                    slugify(place.name),
+                    slugify(english(place).name),
                     place.name,
                     place.note,
                     region.section,
@@ -157,18 +158,19 @@ def build_passages(snapshot) -> list[Passage]:  # type: ignore[no-untyped-def]
     passages += _entries("missions", "mission", snapshot.missions)
 
     route = snapshot.route
+    step = "Étape" if isinstance(route, French) else "Step"
     passages.append(_overview(topics["beginner"], route.answer))
-    for step in route.steps:
+    for route_step in route.steps:
         passages.append(
             _p(
                 "beginner",
                 "step",
-                f"step-{step.position}",
-                f"Step {step.position}",
-                step.text,
-                step.section,
-                tuple(step.synonyms),
-                tuple(step.keywords),
+                f"step-{route_step.position}",
+                f"{step} {route_step.position}",
+                route_step.text,
+                route_step.section,
+                tuple(route_step.synonyms),
+                tuple(route_step.keywords),
             )
         )
     for background in route.backgrounds:

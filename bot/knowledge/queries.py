@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.knowledge import models as m
+from bot.knowledge.french import French
 from bot.knowledge.load import stored_digest
 from bot.knowledge.passages import Passage, build_passages
 from bot.knowledge.places import ResolvedPlace, get_resolver, normalise
@@ -49,6 +50,25 @@ class Snapshot:
     route: m.Route
     programmes: list[m.Programme]
     not_covered: list[m.NotCoveredSubject]
+
+
+def in_french(snapshot: Snapshot) -> Snapshot:
+    """The same content, every row seen through its French wording."""
+
+    def rows(items):  # type: ignore[no-untyped-def]
+        return [French(row) for row in items]
+
+    return Snapshot(
+        digest=snapshot.digest,
+        topics={slug: French(topic) for slug, topic in snapshot.topics.items()},
+        skill_areas=rows(snapshot.skill_areas),
+        pathways=rows(snapshot.pathways),
+        regions=rows(snapshot.regions),
+        missions=rows(snapshot.missions),
+        route=French(snapshot.route),
+        programmes=rows(snapshot.programmes),
+        not_covered=rows(snapshot.not_covered),
+    )
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,12 @@ class KnowledgeBase:
         self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._passages: tuple[str, list[Passage]] | None = None
+
+    def in_language(self, language: str) -> KnowledgeBase:
+        """This knowledge base in ``language`` ("en" or "fr"), sharing its reads."""
+        if language == "fr":
+            return FrenchKnowledgeBase(self)
+        return self
 
     # -- loading -----------------------------------------------------------
 
@@ -306,3 +332,23 @@ class KnowledgeBase:
         sections = [head.section, *(p.section for p in head.points)]
         sections += [entry.section for entry in entries.get(topic, [])]
         return list({s.title: s for s in sections}.values())
+
+
+class FrenchKnowledgeBase(KnowledgeBase):
+    """The same queries over the French view of the same snapshot."""
+
+    def __init__(self, english: KnowledgeBase) -> None:
+        self._english = english
+        self._french: Snapshot | None = None
+        self._passages: tuple[str, list[Passage]] | None = None
+
+    def in_language(self, language: str) -> KnowledgeBase:
+        return self if language == "fr" else self._english
+
+    def snapshot(self) -> Snapshot:
+        current = self._english.snapshot()
+        french = self._french
+        if french is None or french.digest != current.digest:
+            french = in_french(current)
+            self._french = french
+        return french
