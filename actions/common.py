@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Advisor, Answer
-from bot.answers.ranking import spacy_lemmas
+from bot.answers.ranking import FrenchLemmas, spacy_lemmas
 from bot.answers.topics import RANKING_VARIABLE, TOPICS
 from bot.db import session_factory_for
 from bot.knowledge.places import resolve
@@ -47,9 +47,10 @@ def knowledge_base() -> KnowledgeBase:
 @lru_cache(maxsize=2)
 def get_advisor(language: str = "en") -> Advisor:
     """One advisor per language and action-server process, on one knowledge base."""
+    lemmas = spacy_lemmas(get_settings().spacy_model_dir)
     return Advisor(
         knowledge_base(),
-        spacy_lemmas(get_settings().spacy_model_dir),
+        FrenchLemmas(lemmas) if language == "fr" else lemmas,
         ranking=os.environ.get(RANKING_VARIABLE, "1") != "0",
         language=language,
     )

@@ -1,13 +1,15 @@
 """`make eval`: how well the bot understands visitors, written to docs/evaluation.*.
 
-* Intents: Rasa's own 5-fold cross-validation over data/nlu, and the held-out
-  set tests/nlu_holdout.yml (never trained on) against a model trained on all
+* Intents: Rasa's own 5-fold cross-validation over data/nlu (English and
+  French), and the held-out sets tests/nlu_holdout.yml and
+  tests/nlu_holdout_fr.yml (never trained on) against a model trained on all
   of data/nlu.
 * Entities: Rasa's evaluation skips pretrained extractors such as
   SpacyEntityExtractor (our entity rulers), so entities are scored here with the
   same model: a strict match of (start, end, entity) per annotated example.
 * Answers: scripts/evaluate_answers.py, the passage each question of
-  tests/answers_eval.yml is answered with, and "outside the guide".
+  tests/answers_eval.yml (and tests/answers_eval_fr.yml, answered in French)
+  is answered with, and "outside the guide".
 
 The model is trained here, in a temporary folder, from the current training
 data: models/advisor.tar.gz may be older than the data and is left alone. Rasa
@@ -41,6 +43,11 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = ROOT / "results"
 ENTITIES = ("location", "skill", "background", "programme", "form_field")
 SEED = 42
+# Held-out messages never trained on, by language (results/<name>/).
+HELD_OUT = {
+    "holdout": ROOT / "tests" / "nlu_holdout.yml",
+    "holdout_fr": ROOT / "tests" / "nlu_holdout_fr.yml",
+}
 # `rasa ...` with numpy's global generator seeded first (see the docstring).
 SEEDED_RASA = (
     "import sys, numpy; numpy.random.seed(int(sys.argv[1])); "
@@ -169,6 +176,9 @@ def markdown(result: dict) -> str:
         "|---|---|---|",
         f"| 5-fold cross-validation | {cv['macro_f1']} | {cv['accuracy']} |",
         f"| held-out set | {holdout['macro_f1']} | {holdout['accuracy']} |",
+        f"| French held-out set ({result['holdout_fr_examples']} messages,"
+        " `tests/nlu_holdout_fr.yml`) | "
+        f"{result['holdout_fr']['macro_f1']} | {result['holdout_fr']['accuracy']} |",
         "",
         "Entities (entity rulers of the project's spaCy pipeline, strict span match;",
         "the rulers are not trained, so the training data is a fair test too):",
@@ -185,16 +195,34 @@ def markdown(result: dict) -> str:
             f"{h.get('precision', '-')} / {h.get('recall', '-')} | "
             f"{h.get('support', 0)} |"
         )
+    lines += [
+        "",
+        "The same in the French held-out set:",
+        "",
+        "| entity | F1 held-out | precision / recall | support |",
+        "|---|---|---|---|",
+    ]
+    for entity in ENTITIES:
+        h = result["entities_holdout_fr"].get(entity, {})
+        lines.append(
+            f"| {entity} | {h.get('f1', '-')} | {h.get('precision', '-')} / "
+            f"{h.get('recall', '-')} | {h.get('support', 0)} |"
+        )
     lines += ["", "Most frequent confusions (cross-validation):", ""]
     lines += [
         f"- {c['intent']} → {c['predicted']}: {c['count']}"
         for c in cv["top_confusions"]
     ]
-    for title, summary in (("cross-validation", cv), ("the held-out set", holdout)):
+    for title, summary in (
+        ("cross-validation", cv),
+        ("the held-out set", holdout),
+        ("the French held-out set", result["holdout_fr"]),
+    ):
         lines += ["", f"Lowest intent F1 in {title}:", ""]
         worst = sorted(summary["per_intent"].items(), key=lambda kv: kv[1])[:5]
         lines += [f"- {intent}: {score}" for intent, score in worst]
     lines += answers_markdown(result["answers"])
+    lines += answers_markdown(result["answers_fr"])
     return "\n".join(lines) + "\n"
 
 
@@ -219,19 +247,27 @@ def main() -> int:
             "--out",
             str(RESULTS / "cv"),
         )
-        rasa(
-            "test",
-            "nlu",
-            "--no-plot",
-            "--nlu",
-            "tests/nlu_holdout.yml",
-            "--model",
-            str(model),
-            "--out",
-            str(RESULTS / "holdout"),
+        for name, held_out in HELD_OUT.items():
+            rasa(
+                "test",
+                "nlu",
+                "--no-plot",
+                "--nlu",
+                str(held_out.relative_to(ROOT)),
+                "--model",
+                str(model),
+                "--out",
+                str(RESULTS / name),
+            )
+        training = load_examples(
+            sorted(
+                path
+                for path in (ROOT / "data" / "nlu").rglob("*.yml")
+                if "generated" not in path.parts
+            )
         )
-        training = load_examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))
-        holdout = load_examples([ROOT / "tests" / "nlu_holdout.yml"])
+        holdout = load_examples([HELD_OUT["holdout"]])
+        holdout_fr = load_examples([HELD_OUT["holdout_fr"]])
         result = {
             "machine": machine(),
             "seed": SEED,
@@ -240,9 +276,13 @@ def main() -> int:
             "holdout_examples": len(holdout),
             "cross_validation": intent_summary(RESULTS / "cv" / "intent_report.json"),
             "holdout": intent_summary(RESULTS / "holdout" / "intent_report.json"),
+            "holdout_fr_examples": len(holdout_fr),
+            "holdout_fr": intent_summary(RESULTS / "holdout_fr" / "intent_report.json"),
             "entities_training": asyncio.run(entity_scores(model, training)),
             "entities_holdout": asyncio.run(entity_scores(model, holdout)),
+            "entities_holdout_fr": asyncio.run(entity_scores(model, holdout_fr)),
             "answers": asyncio.run(answer_scores(model)),
+            "answers_fr": asyncio.run(answer_scores(model, language="fr")),
         }
     (ROOT / "docs" / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
     (ROOT / "docs" / "evaluation.md").write_text(markdown(result))

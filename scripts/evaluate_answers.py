@@ -22,6 +22,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "tests" / "answers_eval.yml"
+# Each language's set; its questions are answered in that language.
+EVAL_SETS = {
+    "en": EVAL_SET,
+    "fr": ROOT / "tests" / "answers_eval_fr.yml",
+}
 # "apply" is answered by the application form itself (the article's "Apply
 # Now!"), which is what the passage on applying offers; with a subject the
 # guide does not cover, the form starts after saying so.
@@ -33,17 +38,19 @@ def load_questions(path: Path = EVAL_SET) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
 
 
-def advisor():  # type: ignore[no-untyped-def]
+def advisor(language: str = "en"):  # type: ignore[no-untyped-def]
     from bot.answers import Advisor
-    from bot.answers.ranking import spacy_lemmas
+    from bot.answers.ranking import FrenchLemmas, spacy_lemmas
     from bot.db import session_factory_for
     from bot.knowledge.queries import KnowledgeBase
     from bot.settings import get_settings
 
     settings = get_settings()
+    lemmas = spacy_lemmas(settings.spacy_model_dir)
     return Advisor(
         KnowledgeBase(session_factory_for(settings.database_url)),
-        spacy_lemmas(settings.spacy_model_dir),
+        FrenchLemmas(lemmas) if language == "fr" else lemmas,
+        language=language,
     )
 
 
@@ -82,12 +89,16 @@ def predicted(advisor, intent: str, text: str, entities: dict) -> tuple[bool, li
 
 
 async def answer_scores(
-    model: Path, show: bool = False, questions_path: Path = EVAL_SET
+    model: Path,
+    show: bool = False,
+    questions_path: Path | None = None,
+    language: str = "en",
 ) -> dict:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    the_advisor = advisor()
+    the_advisor = advisor(language)
+    questions_path = questions_path or EVAL_SETS[language]
     questions = load_questions(questions_path)
     top1 = top3 = answerable = 0
     tp = fp = fn = 0
@@ -120,6 +131,8 @@ async def answer_scores(
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     return {
+        "language": language,
+        "set": _shown(questions_path),
         "questions": len(questions),
         "answerable": answerable,
         "outside": tp + fn,
@@ -133,13 +146,22 @@ async def answer_scores(
     }
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:  # a file outside the project
+        return str(path)
+
+
 def markdown(scores: dict) -> list[str]:
+    title = {"en": "Answers", "fr": "Answers in French"}[scores.get("language", "en")]
     return [
         "",
-        "## Answers",
+        f"## {title}",
         "",
         f"Answer-level set: {scores['questions']} questions never trained on "
-        f"(`tests/answers_eval.yml`), {scores['answerable']} answered by a passage "
+        f"(`{scores.get('set', 'tests/answers_eval.yml')}`), {scores['answerable']}"
+        " answered by a passage "
         f"of the guide and {scores['outside']} outside it; each goes through the "
         "trained NLU, then the choice the actions make.",
         "",
@@ -168,11 +190,14 @@ def main() -> int:
     parser.add_argument(
         "--questions",
         type=Path,
-        default=EVAL_SET,
+        default=None,
         help="another question file in the same format (a fresh slice)",
     )
+    parser.add_argument("--language", choices=sorted(EVAL_SETS), default="en")
     args = parser.parse_args()
-    scores = asyncio.run(answer_scores(args.model, args.show, args.questions))
+    scores = asyncio.run(
+        answer_scores(args.model, args.show, args.questions, args.language)
+    )
     print(json.dumps({k: v for k, v in scores.items() if k != "misses"}, indent=2))
     return 0
 

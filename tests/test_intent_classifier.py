@@ -87,3 +87,19 @@ def test_a_loaded_model_predicts_what_the_trained_one_did(tmp_path: Path) -> Non
     )
     for message in loaded.process(probe):
         assert message.get(INTENT)["name"] in {"greet", "ask_salary", "goodbye"}
+
+
+def test_the_regularisation_is_configurable(tmp_path: Path) -> None:
+    """config.yml's ``C`` reaches scikit-learn; Rasa's own default stays 1.0."""
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+    default = SentenceLogisticRegressionClassifier.create(
+        SentenceLogisticRegressionClassifier.get_default_config(),
+        storage,
+        Resource("a"),
+        context,
+    )
+    tuned = SentenceLogisticRegressionClassifier.create(
+        {"C": 20}, storage, Resource("b"), context
+    )
+    assert (default.clf.C, tuned.clf.C) == (1.0, 20.0)

@@ -93,6 +93,8 @@ def test_measured_on_the_held_out_messages(name: str, language: str) -> None:
     messages = [m for m in _held_out(name) if m not in FRENCH_IN_THE_ENGLISH_SET]
     found = [detect(m) for m in messages]
     right = sum(f == language for f in found) / len(messages)
-    wrong = [m for m, f in zip(messages, found) if f not in (None, language)]
+    wrong = [
+        m for m, f in zip(messages, found, strict=True) if f not in (None, language)
+    ]
     assert right >= 0.7
     assert len(wrong) <= 2, wrong

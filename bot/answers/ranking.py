@@ -72,6 +72,10 @@ _ORDER = frozenset(
 _ROLE_NAME = re.compile(
     r"\b(?:an?\s+)?(?:ai|artificial intelligence)\s+(?:project\s+)?"
     r"(?:manager|pm|management|lead)s?\b"
+    # In French: "chef de projet IA", "cheffe de projets en IA", "PM IA".
+    r"|\b(?:une?\s+)?chef(?:fe)?s?\s+de\s+projets?\s+(?:en\s+|d')?"
+    r"(?:ia|ai|intelligence artificielle)\b"
+    r"|\b(?:pm|manager|responsable)s?\s+(?:ia|ai)\b"
 )
 
 
@@ -138,6 +142,64 @@ class SpacyLemmas:
 @lru_cache(maxsize=4)
 def spacy_lemmas(spacy_dir: Path) -> SpacyLemmas:
     return SpacyLemmas(spacy_dir)
+
+
+# French words of the role's name and of chat that name no passage, accents off
+# ("chef de projet IA", "dans ce métier", "svp").
+_FRENCH_DOMAIN_STOP = frozenset(
+    {"chef", "projet", "ia", "pm", "manager", "devenir", "metier", "poste", "job"}
+    | {"exactement", "vraiment", "concretement", "svp", "stp", "bref", "gros", "truc"}
+    | {"faut", "falloir", "etre", "avoir", "faire", "savoir", "dire", "quoi", "ca"}
+)
+_FRENCH_WORD = re.compile(r"[a-z0-9+#]+")
+
+
+class FrenchLemmas:
+    """French words as the French view's passages are ranked: lemmas from spaCy's
+    French lookup table (spacy-lookups-data, in the package), French stop words
+    and the role's name out; a word French does not know ("python", "scrum")
+    kept as written. Accents are off on both sides, as visitors often type."""
+
+    def __init__(self, english: SpacyLemmas) -> None:
+        from spacy.lang.fr.stop_words import STOP_WORDS
+
+        self._english = english
+        self._lemmas = _french_lemma_table()
+        self._stop = {normalise(w) for w in STOP_WORDS} | _FRENCH_DOMAIN_STOP
+        self._stop -= _FRENCH_ORDER
+
+    def is_word(self, word: str) -> bool:
+        return word in self._lemmas or self._english.is_word(word)
+
+    def __call__(self, text: str) -> list[str]:
+        words = _FRENCH_WORD.findall(normalise(text).replace("'", " "))
+        lemmas = (self._lemmas.get(w, w) for w in words if w not in self._stop)
+        return [lemma for lemma in lemmas if lemma not in self._stop]
+
+
+# The route's order in French ("la premiere etape", "apres"), kept as words.
+_FRENCH_ORDER = frozenset(
+    {"premier", "premiere", "dernier", "derniere", "apres", "avant", "ensuite"}
+    | {"un", "deux", "trois", "quatre", "cinq"}
+)
+
+
+@lru_cache(maxsize=1)
+def _french_lemma_table() -> dict[str, str]:
+    """spaCy's French lookup lemmas, accents off (the first lemma of a form wins)."""
+    import gzip
+    import json
+
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "fr_lemma_lookup.json.gz"
+    table = json.loads(gzip.decompress(path.read_bytes()))
+    folded: dict[str, str] = {}
+    for form, lemma in table.items():
+        if isinstance(lemma, list):  # a few forms have several lemmas
+            lemma = lemma[0]
+        folded.setdefault(normalise(form), normalise(lemma))
+    return folded
 
 
 class Speller:
