@@ -177,3 +177,45 @@ def test_an_unreachable_server_is_announced_and_the_chat_recovers(
     expect(page.locator("#chat-status")).to_be_hidden()
     send(page, "which degree do I need for this job?")
     bot_says(page, "Bachelor in computer science")
+
+
+# --- the site in French (issue 19) ------------------------------------------------
+
+
+def test_the_french_pages_show_the_french_knowledge_base(
+    page: Page, stack: Stack, kb: KnowledgeBase
+) -> None:
+    page.goto(stack.web_url + "/fr/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text("Comment devenir chef de projet IA")
+    for area in kb.skills():
+        expect(page.locator("main")).to_contain_text(area.fr["name"])
+    page.locator(".language-switch").click()
+    expect(page).to_have_url(stack.web_url + "/")
+    expect(page.locator("h1")).to_have_text("How to become an AI project manager")
+    page.goto(stack.web_url + "/programmes")
+    page.locator(".language-switch").click()
+    expect(page).to_have_url(stack.web_url + "/fr/programmes")
+    expect(page.locator("h2#why")).to_have_text("Pourquoi AI2")
+    page.goto(stack.web_url + "/fr/privacy")
+    expect(page.locator("main")).to_contain_text("supprimer mes données")
+
+
+def test_the_widget_on_a_french_page_speaks_french(page: Page, stack: Stack) -> None:
+    open_chat(page, stack, "/fr/")
+    expect(page.locator(".rw-new-message")).to_have_attribute(
+        "placeholder", "Posez votre question sur le métier de chef de projet IA…"
+    )
+    expect(page.locator(".rw-launcher, .rw-close-button").first).to_have_attribute(
+        "aria-label", re.compile("conversation|conseiller")
+    )
+    bot_says(page, "Je suis le conseiller carrière d'AI2")
+    expect(
+        page.locator(".rw-reply", has_text="Les compétences requises")
+    ).to_be_visible()
+    send(page, "faut-il savoir programmer en python ?")
+    bot_says(page, "Python")
+    bot_says(page, "D'après le guide")
+    send(page, "ok")  # too short to say its language: French still
+    bot_says(page, "Parfait|Très bien|Super|D'accord")
+    screenshot(page, "desktop-french")

@@ -22,7 +22,7 @@ from tests.stack import ADMIN, APPLICATION_TURNS, ConsoleStack
 
 pytestmark = pytest.mark.e2e
 
-SITE_PAGES = ["/", "/programmes", "/privacy"]
+SITE_PAGES = ["/", "/programmes", "/privacy", "/fr/", "/fr/programmes", "/fr/privacy"]
 CONSOLE_PAGES = [
     "/console/conversations",
     "/console/overview",

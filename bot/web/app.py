@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -34,6 +34,7 @@ from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.web.console.config import ConsoleConfig
 from bot.web.console.routes import create_console
+from bot.web.site_text import PREFIXES, TEXT
 
 log = logging.getLogger(__name__)
 
@@ -144,27 +145,56 @@ def create_app(
         # One per app, so that its snapshot cache serves every request.
         return KnowledgeBase(session_factory_for(get_settings().database_url))
 
-    def page(request: Request, template: str, **context: object) -> Response:
+    def page(
+        request: Request, template: str, language: str = "en", **context: object
+    ) -> Response:
         try:
-            snapshot = knowledge_base().snapshot()
+            snapshot = knowledge_base().in_language(language).snapshot()
         except KnowledgeBaseUnavailable as error:
             log.error("knowledge base unavailable for %s: %s", request.url.path, error)
             snapshot = None
         return templates.TemplateResponse(
             request,
             template,
-            {"kb": snapshot, "socket_url": config.socket_url, **context},
+            {
+                "kb": snapshot,
+                "socket_url": config.socket_url,
+                "lang": language,
+                "t": TEXT[language],
+                "prefix": PREFIXES[language],
+                "other": {"en": "fr", "fr": "en"}[language],
+                "other_prefix": PREFIXES["fr" if language == "en" else "en"],
+                **context,
+            },
             status_code=200 if snapshot is not None else 503,
         )
 
-    async def home(request: Request) -> Response:
-        return page(request, "home.html", active="home")
+    def pages(language: str) -> list[Route]:
+        """The site's pages in ``language``: "/", "/programmes"... or "/fr/"..."""
+        prefix = PREFIXES[language]
 
-    async def programmes(request: Request) -> Response:
-        return page(request, "programmes.html", active="programmes")
+        async def home(request: Request) -> Response:
+            return page(request, "home.html", language, active="home", path="/")
 
-    async def privacy(request: Request) -> Response:
-        return page(request, "privacy.html", active="privacy")
+        async def programmes(request: Request) -> Response:
+            return page(
+                request,
+                "programmes.html",
+                language,
+                active="programmes",
+                path="/programmes",
+            )
+
+        async def privacy(request: Request) -> Response:
+            return page(
+                request, "privacy.html", language, active="privacy", path="/privacy"
+            )
+
+        return [
+            Route(prefix + "/", home),
+            Route(prefix + "/programmes", programmes),
+            Route(prefix + "/privacy", privacy),
+        ]
 
     @lru_cache(maxsize=1)
     def webchat_bundle() -> bytes:
@@ -185,9 +215,9 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     routes = [
-        Route("/", home),
-        Route("/programmes", programmes),
-        Route("/privacy", privacy),
+        *pages("en"),
+        *pages("fr"),
+        Route("/fr", lambda _: RedirectResponse("/fr/", status_code=308)),
         Route("/health", health),
         Route("/vendor/webchat/index.js", webchat),
         Route("/favicon.ico", favicon),

@@ -11,15 +11,21 @@
     status.hidden = !message;
   }
 
+  // The page's language (its <html lang>, set by the site): the greeting of a
+  // new conversation sets the bot's `language` slot to it, and the widget's
+  // own texts come from the page (bot/web/site_text.py).
+  var language = element.dataset.language === "fr" ? "fr" : "en";
+  var unreachable = element.dataset.unreachable;
+
   window.WebChat.default(
     {
       socketUrl: element.dataset.socketUrl,
       socketPath: "/socket.io/",
-      initPayload: "/greet",
-      customData: { language: "en", page: window.location.pathname },
-      title: "AI Career Advisor",
-      subtitle: "AI2 School",
-      inputTextFieldHint: "Ask about becoming an AI project manager…",
+      initPayload: '/greet{"language": "' + language + '"}',
+      customData: { language: language, page: window.location.pathname },
+      title: element.dataset.title,
+      subtitle: element.dataset.subtitle,
+      inputTextFieldHint: element.dataset.placeholder,
       params: { storage: "local" },
       hideWhenNotConnected: false,
       showFullScreenButton: false,
@@ -33,12 +39,8 @@
       },
       onSocketEvent: {
         connect: function () { show(""); },
-        disconnect: function () {
-          show("The advisor can't be reached right now. Reconnecting… you can type again as soon as it is back.");
-        },
-        connect_error: function () {
-          show("The advisor can't be reached right now. Reconnecting… you can type again as soon as it is back.");
-        },
+        disconnect: function () { show(unreachable); },
+        connect_error: function () { show(unreachable); },
       },
     },
     null
@@ -54,11 +56,12 @@
    accessible names; give them labels a screen reader can announce. */
 (function () {
   "use strict";
+  var texts = document.getElementById("webchat").dataset;
   var LABELS = [
-    [".rw-launcher", "Open the AI Career Advisor chat"],
-    [".rw-close-button", "Close the chat"],
-    [".rw-new-message", "Your message to the advisor"],
-    [".rw-send", "Send"],
+    [".rw-launcher", texts.labelOpen],
+    [".rw-close-button", texts.labelClose],
+    [".rw-new-message", texts.labelInput],
+    [".rw-send", texts.labelSend],
   ];
   function label() {
     LABELS.forEach(function (pair) {
@@ -72,7 +75,7 @@
       // #chat-announcer alone (not the typing dots, not the visitor's own).
       log.setAttribute("role", "log");
       log.setAttribute("aria-live", "off");
-      log.setAttribute("aria-label", "Conversation with the advisor");
+      log.setAttribute("aria-label", texts.labelLog);
       log.setAttribute("tabindex", "0");
     }
     // Quick replies are <div>s with a click handler only: make them buttons
@@ -99,7 +102,7 @@
     }
     for (var i = announced; i < messages.length; i++) {
       var line = document.createElement("p");
-      line.textContent = "Advisor: " + messages[i].innerText;
+      line.textContent = texts.speaker + ": " + messages[i].innerText;
       announcer.appendChild(line);
     }
     announced = messages.length;
