@@ -23,6 +23,20 @@ from bot.knowledge.places import resolve
         ("São Paulo", "BR", "SA"),
         ("Sydney", "AU", "OC"),
         ("California", "US", "NA"),
+        # In French (issue 19): Babel's country names, French city names.
+        ("Allemagne", "DE", "EU"),
+        ("les États-Unis", "US", "NA"),
+        ("au Maroc", "MA", "AF"),
+        ("l'Allemagne", "DE", "EU"),
+        ("Sénégal", "SN", "AF"),
+        ("senegal", "SN", "AF"),
+        ("la Suisse", "CH", "EU"),
+        ("Royaume-Uni", "GB", "EU"),
+        ("Côte d’Ivoire", "CI", "AF"),
+        ("Londres", "GB", "EU"),
+        ("Genève", "CH", "EU"),
+        ("Bruxelles", "BE", "EU"),
+        ("Pékin", "CN", "AS"),
     ],
 )
 def test_places_resolve_to_their_country_and_continent(
@@ -41,3 +55,15 @@ def test_the_largest_city_of_a_name_wins() -> None:
 @pytest.mark.parametrize("text", ["", "asdfgh", "the", "x" * 500, "<script>", "42"])
 def test_nonsense_resolves_to_nothing(text: str) -> None:
     assert resolve(text) is None
+
+
+def test_french_place_names_are_tagged_by_the_pipeline() -> None:
+    """The entity ruler knows the French names too (bot/nlp/build.py)."""
+    import spacy
+
+    from bot.settings import get_settings
+
+    nlp = spacy.load(get_settings().spacy_model_dir)
+    doc = nlp("combien gagne un chef de projet IA en Allemagne ou à Londres ?")
+    places = [e.text for e in doc.ents if e.label_ == "location"]
+    assert places == ["Allemagne", "Londres"]

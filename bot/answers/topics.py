@@ -24,7 +24,8 @@ from bot.answers.wording import wording
 from bot.knowledge import models as m
 from bot.knowledge.french import english
 from bot.knowledge.passages import Passage, slugify
-from bot.knowledge.queries import KnowledgeBase
+from bot.knowledge.places import french_country_name
+from bot.knowledge.queries import KnowledgeBase, Outlook
 
 TOPICS = ("role", "skills", "degrees", "salary", "missions", "beginner", "programmes")
 
@@ -289,7 +290,7 @@ class Advisor:
         lines, names = [], []
         for place in places:
             outlook = self.kb.outlook_for_place(place)
-            name = literal(outlook.place_name)
+            name = literal(self._place_name(outlook))
             names.append(name)
             if outlook.region is None:
                 lines.append(self.words.no_pay_there.format(name=name))
@@ -315,6 +316,16 @@ class Advisor:
         )
         key = "salary:" + "+".join(p.lower() for p in places)
         return Answer("salary", key, [say])
+
+    def _place_name(self, outlook: Outlook) -> str:
+        """The place as the visitor's language says it: "Allemagne", not the
+        resolver's "Germany"; a city as the visitor wrote it ("Londres")."""
+        resolved = outlook.resolved
+        if self.language != "fr" or resolved is None:
+            return outlook.place_name
+        if resolved.kind == "country":
+            return french_country_name(resolved.country_code) or resolved.name
+        return outlook.query.strip() or resolved.name
 
     def passage_for_place(self, place: str) -> str | None:
         """The passage id a salary answer about ``place`` leads with (for make eval)."""
@@ -503,7 +514,7 @@ class Advisor:
             return Answer("salary", "salary", [say])
         outlook = self.kb.outlook_for_place(place)
         values: dict[str, Any] = {
-            "place": literal(outlook.place_name),
+            "place": literal(self._place_name(outlook)),
             "no_figures": no_figures,
         }
         if outlook.region is None:

