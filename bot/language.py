@@ -20,6 +20,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# The NLU entity that carries a message's language to the ``language`` slot
+# (bot.nlp.language_detector); no training example annotates it.
+ENTITY = "language"
 ENGLISH = "en"
 FRENCH = "fr"
 LANGUAGES = (ENGLISH, FRENCH)

@@ -346,7 +346,7 @@ def test_a_correction_keeps_the_visitors_words(conversations: sessionmaker) -> N
         for intent, markup, problem in [
             ("ask_everything", None, "not an intent"),
             ("ask_skills", "do I need [java](skill)?", "words must stay"),
-            ("ask_skills", "do I need [python](language)?", "Unknown entity"),
+            ("ask_skills", "do I need [python](colour)?", "Unknown entity"),
         ]:
             with pytest.raises(corrections.CorrectionError, match=problem):
                 corrections.save_correction(

@@ -27,8 +27,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import language
-
-ENTITY = "language"
+from bot.language import ENTITY
 
 
 @DefaultV1Recipe.register(

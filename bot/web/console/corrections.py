@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.applications.models import utcnow
+from bot.language import ENTITY as LANGUAGE_ENTITY
 from bot.settings import PROJECT_ROOT
 from bot.web.console.models import Correction
 from bot.web.console.summary import FALLBACK_INTENT, events
@@ -64,6 +65,8 @@ class DomainNames:
 def domain_names(path: Path = DOMAIN_FILE) -> DomainNames:
     domain = yaml.safe_load(path.read_text())
     entities = [e if isinstance(e, str) else next(iter(e)) for e in domain["entities"]]
+    # The language is detected, never learnt from examples: not a correction's.
+    entities = [e for e in entities if e != LANGUAGE_ENTITY]
     intents = [i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]]
     return DomainNames(frozenset(intents), frozenset(entities))
 
@@ -93,6 +96,8 @@ def predicted_entities(original: str, entities: list[Any]) -> list[dict[str, Any
     text, found, position = clean(original), [], 0
     for entity in entities:
         if entity.start is None or entity.end is None:
+            continue
+        if entity.entity == LANGUAGE_ENTITY:  # the whole message, detected
             continue
         words = clean(original[entity.start : entity.end])
         start = text.find(words, position) if words else -1
