@@ -567,3 +567,32 @@ def test_the_same_queries_on_postgresql(postgres: tuple[str, sessionmaker]) -> N
     erase(session_factory, conversation_id="pg-fallback")
     assert refresh(session_factory).purged == 1
     assert _senders(session_factory) == ["pg-applicant"]
+
+
+def test_each_conversation_has_its_language_filtered_and_counted(
+    conversations: sessionmaker, database_url: str
+) -> None:
+    """The bot's language slot at the conversation's last change (issue 19)."""
+    french = Turn(
+        "quelles compétences faut-il ?",
+        "ask_skills",
+        action="action_answer_skills",
+        slots={"language": "fr"},
+    )
+    save(database_url, "en-francais", events_of([french], NOON + dt.timedelta(hours=2)))
+    switched = Turn("what about in English?", "help", slots={"language": "en"})
+    save(
+        database_url,
+        "switched",
+        events_of([french, switched], NOON + dt.timedelta(hours=3)),
+    )
+    refresh(conversations)
+    with conversations() as session:
+        page = list_conversations(session, ConversationFilter.from_query({}))
+        found = overview(session, days=7, today=NOON.date())
+    languages = {row.sender_id: row.language for row in page.rows}
+    assert languages["en-francais"] == "fr"
+    assert languages["switched"] == languages["old-skills"] == "en"
+    assert _senders(conversations, language="fr") == ["en-francais"]
+    assert _senders(conversations, language="xx") == _senders(conversations)
+    assert dict(found.languages) == {"en": 5, "fr": 1}

@@ -111,6 +111,7 @@ def open_conversation(page: Page, visitor: Visitor) -> None:
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("which skills do I need?")
     expect(rows.first).to_contain_text("application")
+    expect(rows.first.locator(".badge.language")).to_have_text("English")
     screenshot(page, "console-list")
     rows.first.get_by_role("link").click()
     expect(page.locator("h1")).to_contain_text(visitor.sender)

@@ -108,6 +108,11 @@ class ConversationSummary(Base):
     handoff_started: Mapped[bool] = Column(Boolean, nullable=False)
     # The visitor's messages in lower case, for the text search.
     search_text: Mapped[str] = Column(Text, nullable=False)
+    # The conversation's language at its last message: the bot's ``language``
+    # slot ("en" until a message says otherwise).
+    language: Mapped[str] = Column(
+        String(2), nullable=False, default="en", server_default="en", index=True
+    )
 
 
 class ConversationIntent(Base):

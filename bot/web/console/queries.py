@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import case, exists, func, select
@@ -25,6 +25,7 @@ from bot.web.console.models import (
     Review,
     Tag,
 )
+from bot.web.console.summary import LANGUAGES
 
 PER_PAGE = 50
 Summary = ConversationSummary
@@ -74,10 +75,12 @@ class ConversationFilter:
     text: str = ""  # any visitor message contains
     tag: str = ""
     reviewed: bool | None = None
+    language: str = ""  # "en" or "fr"
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ConversationFilter:
         tag = params.get("tag", "")
+        language = params.get("language", "")
         return cls(
             day_from=_date(params.get("from")),
             day_to=_date(params.get("to")),
@@ -92,6 +95,7 @@ class ConversationFilter:
             text=params.get("q", "").strip()[:200],
             tag=tag if tag in TAGS else "",
             reviewed=_yes_no(params.get("reviewed")),
+            language=language if language in LANGUAGES else "",
         )
 
     def query_string(self) -> dict[str, str]:
@@ -130,6 +134,8 @@ class ConversationFilter:
             )
         if self.text:
             where.append(_contains(Summary.search_text, self.text))
+        if self.language:
+            where.append(Summary.language == self.language)
         if self.tag:
             where.append(
                 exists().where(Tag.sender_id == Summary.sender_id, Tag.tag == self.tag)
@@ -172,6 +178,7 @@ class ConversationRow:
     applied: bool
     handed_off: bool
     reviewed: bool
+    language: str = "en"
     tags: tuple[str, ...] = ()
 
 
@@ -205,6 +212,7 @@ def list_conversations(
             _has_application().label("applied"),
             _has_handoff().label("handed_off"),
             func.coalesce(Review.reviewed, False).label("reviewed"),
+            Summary.language,
         )
         .outerjoin(Review, Review.sender_id == Summary.sender_id)
         .where(*conditions)
@@ -247,6 +255,7 @@ class Overview:
     total_conversations: int
     total_messages: int
     overall_fallback_rate: float | None
+    languages: list[tuple[str, int]] = field(default_factory=list)  # conversations
 
 
 def overview(
@@ -296,6 +305,12 @@ def overview(
         .join(Summary, Summary.sender_id == Application.conversation_id)
         .where(in_period)
     )
+    languages = session.execute(
+        select(Summary.language, func.count())
+        .where(in_period)
+        .group_by(Summary.language)
+        .order_by(func.count().desc(), Summary.language)
+    ).all()
     messages = sum(int(r.messages or 0) for r in per_day.values())
     fallbacks = sum(int(r.fallbacks or 0) for r in per_day.values())
     return Overview(
@@ -327,4 +342,5 @@ def overview(
         total_conversations=int(funnel_row[0] or 0),
         total_messages=messages,
         overall_fallback_rate=round(fallbacks / messages, 4) if messages else None,
+        languages=[(language, int(count)) for language, count in languages],
     )

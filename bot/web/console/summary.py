@@ -63,6 +63,10 @@ from bot.web.console.models import (
 )
 from bot.web.console.unanswered import SLOT, TurnMarks
 
+# The bot's slot for the conversation's language (domain.yml), and its values.
+LANGUAGE_SLOT = "language"
+LANGUAGES = ("en", "fr")
+
 log = logging.getLogger(__name__)
 
 # Rasa's SQLTrackerStore table, declared apart from the project's metadata so
@@ -154,6 +158,7 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
     turn_fell_back = False
     form_started = summary_shown = handoff_started = False
     marks = TurnMarks(sender_id)
+    language = "en"
     for row in rows:
         if row.type_name == "user":
             turns += 1
@@ -181,6 +186,7 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
             handoff_started |= row.action_name == HANDOFF_FORM
         elif row.type_name == "slot":
             marks.slot(row)
+            language = _language(row) or language
     fallback_turns += turn_fell_back
     started = from_timestamp(first.timestamp)
     return Summary(
@@ -205,10 +211,22 @@ def summarise(sender_id: str, rows: Sequence[Any]) -> Summary:
             "summary_shown": summary_shown,
             "handoff_started": handoff_started,
             "search_text": "\n".join(texts)[:SEARCH_CHARS],
+            "language": language,
         },
         intents=intents,
         unanswered=marks.rows(),
     )
+
+
+def _language(row: Any) -> str | None:
+    """The value of a ``language`` slot event, if the row is one."""
+    if not row.data:
+        return None
+    data = json.loads(row.data)
+    value = data.get("value")
+    if data.get("name") == LANGUAGE_SLOT and value in LANGUAGES:
+        return str(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -287,13 +305,17 @@ def _summarise_chunk(session_factory: sessionmaker, senders: list[str]) -> int:
                         events.c.intent_name,
                         events.c.action_name,
                         # Only the JSON of visitor messages and of the slot
-                        # events that may set the unanswered slot is read.
+                        # events that may set the unanswered or the language
+                        # slot is read.
                         case(
                             (events.c.type_name == "user", events.c.data),
                             (
                                 and_(
                                     events.c.type_name == "slot",
-                                    events.c.data.like(f'%"{SLOT}"%'),
+                                    or_(
+                                        events.c.data.like(f'%"{SLOT}"%'),
+                                        events.c.data.like(f'%"{LANGUAGE_SLOT}"%'),
+                                    ),
                                 ),
                                 events.c.data,
                             ),
