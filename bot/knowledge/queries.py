@@ -148,12 +148,16 @@ class KnowledgeBase:
         self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._passages: tuple[str, list[Passage]] | None = None
+        self._french_view: FrenchKnowledgeBase | None = None
 
     def in_language(self, language: str) -> KnowledgeBase:
-        """This knowledge base in ``language`` ("en" or "fr"), sharing its reads."""
-        if language == "fr":
-            return FrenchKnowledgeBase(self)
-        return self
+        """This knowledge base in ``language`` ("en" or "fr"), sharing its reads;
+        the French view is made once, so that its snapshot and passages are too."""
+        if language != "fr":
+            return self
+        if self._french_view is None:
+            self._french_view = FrenchKnowledgeBase(self)
+        return self._french_view
 
     # -- loading -----------------------------------------------------------
 
