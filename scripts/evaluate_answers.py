@@ -40,16 +40,15 @@ def load_questions(path: Path = EVAL_SET) -> list[dict]:
 
 def advisor(language: str = "en"):  # type: ignore[no-untyped-def]
     from bot.answers import Advisor
-    from bot.answers.ranking import FrenchLemmas, spacy_lemmas
+    from bot.answers.ranking import lemmas_for
     from bot.db import session_factory_for
     from bot.knowledge.queries import KnowledgeBase
     from bot.settings import get_settings
 
     settings = get_settings()
-    lemmas = spacy_lemmas(settings.spacy_model_dir)
     return Advisor(
         KnowledgeBase(session_factory_for(settings.database_url)),
-        FrenchLemmas(lemmas) if language == "fr" else lemmas,
+        lemmas_for(language, settings.spacy_model_dir),
         language=language,
     )
 

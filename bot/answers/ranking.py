@@ -144,6 +144,12 @@ def spacy_lemmas(spacy_dir: Path) -> SpacyLemmas:
     return SpacyLemmas(spacy_dir)
 
 
+def lemmas_for(language: str, spacy_dir: Path) -> Tokenise:
+    """The tokens a language's advisor ranks with: French lemmas for "fr"."""
+    english = spacy_lemmas(spacy_dir)
+    return FrenchLemmas(english) if language == "fr" else english
+
+
 # French words of the role's name and of chat that name no passage, accents off
 # ("chef de projet IA", "dans ce métier", "svp").
 _FRENCH_DOMAIN_STOP = frozenset(
