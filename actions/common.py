@@ -12,26 +12,27 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import Advisor, Answer
-from bot.answers.ranking import FrenchLemmas, spacy_lemmas
+from bot.answers.ranking import lemmas_for
 from bot.answers.topics import RANKING_VARIABLE, TOPICS
 from bot.db import session_factory_for
 from bot.knowledge.places import resolve
 from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
+from bot.language import ENGLISH, FRENCH
+from bot.language import SLOT as LANGUAGE_SLOT
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
-# The conversation's language (domain.yml's ``language`` slot, set by the NLU's
-# bot.nlp.language_detector); English until a message says otherwise.
-LANGUAGE_SLOT = "language"
 HUMAN_TITLES = {"en": "Talk to a person", "fr": "Parler à une personne"}
 # A place a visitor might name; resolving one builds the world's place index.
 WARM_UP_PLACE = "Belgium"
 
 
 def language_of(tracker: Tracker) -> str:
-    return "fr" if tracker.get_slot(LANGUAGE_SLOT) == "fr" else "en"
+    """The conversation's language (set by the NLU's bot.nlp.language_detector);
+    English until a message says otherwise."""
+    return FRENCH if tracker.get_slot(LANGUAGE_SLOT) == FRENCH else ENGLISH
 
 
 def human_button(language: str = "en") -> dict[str, str]:
@@ -47,10 +48,9 @@ def knowledge_base() -> KnowledgeBase:
 @lru_cache(maxsize=2)
 def get_advisor(language: str = "en") -> Advisor:
     """One advisor per language and action-server process, on one knowledge base."""
-    lemmas = spacy_lemmas(get_settings().spacy_model_dir)
     return Advisor(
         knowledge_base(),
-        FrenchLemmas(lemmas) if language == "fr" else lemmas,
+        lemmas_for(language, get_settings().spacy_model_dir),
         ranking=os.environ.get(RANKING_VARIABLE, "1") != "0",
         language=language,
     )

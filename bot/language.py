@@ -23,6 +23,8 @@ from functools import lru_cache
 # The NLU entity that carries a message's language to the ``language`` slot
 # (bot.nlp.language_detector); no training example annotates it.
 ENTITY = "language"
+# The slot the conversation's language is kept in (domain.yml).
+SLOT = "language"
 ENGLISH = "en"
 FRENCH = "fr"
 LANGUAGES = (ENGLISH, FRENCH)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from bot.applications.models import Application, HandoffRequest
+from bot.language import LANGUAGES
 from bot.web.console.models import (
     TAGS,
     ConversationIntent,
@@ -25,7 +26,6 @@ from bot.web.console.models import (
     Review,
     Tag,
 )
-from bot.web.console.summary import LANGUAGES
 
 PER_PAGE = 50
 Summary = ConversationSummary

@@ -52,6 +52,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.language import LANGUAGES
+from bot.language import SLOT as LANGUAGE_SLOT
 from bot.web.console.models import (
     ConversationIntent,
     ConversationSummary,
@@ -62,10 +64,6 @@ from bot.web.console.models import (
     UnansweredStatus,
 )
 from bot.web.console.unanswered import SLOT, TurnMarks
-
-# The bot's slot for the conversation's language (domain.yml), and its values.
-LANGUAGE_SLOT = "language"
-LANGUAGES = ("en", "fr")
 
 log = logging.getLogger(__name__)
 
