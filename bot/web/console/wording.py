@@ -70,12 +70,12 @@ def group_texts(
     wordings = sorted(same, key=lambda w: (-len(same[w]), same[w][0]))
     if not wordings:  # nothing unanswered yet: the page must still open
         return []
-    scores = _similarities(wordings, background)
+    similarity = _similarities(wordings, background)
     groups: list[list[int]] = []
     leaders: list[int] = []  # each group's first wording
     for position, wording in enumerate(wordings):
+        to_leaders = similarity(position, leaders)  # every position, in order
         if leaders:
-            to_leaders = scores(position)[leaders]
             best = int(to_leaders.argmax())
             if to_leaders[best] >= threshold:
                 groups[best].extend(same[wording])
@@ -88,8 +88,11 @@ def group_texts(
 
 def _similarities(
     wordings: Sequence[str], background: Sequence[str]
-) -> Callable[[int], np.ndarray]:
-    """For the wording at a position, its similarity to each of ``wordings``."""
+) -> Callable[[int, list[int]], np.ndarray]:
+    """``similarity(position, among)``: the wording at ``position``'s similarity
+    to the wordings at ``among``, all before it. Asked for each position in
+    order, so that a wording's score for itself is known when it is compared;
+    one row of scores at a time, not a table of every pair."""
     # bm25s imports in a few hundred milliseconds: only when a page needs it.
     with without_modules():
         import bm25s
@@ -97,7 +100,7 @@ def _similarities(
     documents = [w.split() for w in [*wordings, *background]]
     vocabulary = {w: i for i, w in enumerate(sorted({w for d in documents for w in d}))}
     if not vocabulary:  # not one word in any of them ("?", emoji)
-        return lambda position: np.zeros(len(wordings))
+        return lambda position, among: np.zeros(len(among))
     index = bm25s.BM25()
     index.index(
         bm25s.tokenization.Tokenized(
@@ -106,19 +109,13 @@ def _similarities(
         show_progress=False,
     )
     asked = [[vocabulary[w] for w in d] for d in documents[: len(wordings)]]
-    by_wording = [
-        index.get_scores(ids)[: len(wordings)] if ids else np.zeros(len(wordings))
-        for ids in asked
-    ]
-    itself = np.array([by_wording[i][i] for i in range(len(wordings))])
+    itself = np.zeros(len(wordings))  # each wording's score for itself
 
-    def similarity(position: int) -> np.ndarray:
-        norm = np.sqrt(itself[position] * itself)
-        return np.divide(
-            by_wording[position],
-            norm,
-            out=np.zeros(len(wordings)),
-            where=norm > 0,
-        )
+    def similarity(position: int, among: list[int]) -> np.ndarray:
+        ids = asked[position]
+        row = index.get_scores(ids)[: len(wordings)] if ids else np.zeros(len(wordings))
+        itself[position] = row[position]
+        norm = np.sqrt(itself[position] * itself[among])
+        return np.divide(row[among], norm, out=np.zeros(len(among)), where=norm > 0)
 
     return similarity
