@@ -286,7 +286,10 @@ def staff_remove(email: str = typer.Argument(..., help="The account's email.")) 
 @app.command("export-corrections")
 def export_corrections(
     out: Optional[Path] = typer.Option(
-        None, "--out", help="The NLU file to write (default: data/nlu/corrections.yml)."
+        None,
+        "--out",
+        help="The English NLU file to write (default: data/nlu/corrections.yml);"
+        " French corrections go to fr/ beside it.",
     ),
 ) -> None:
     """Write the console's NLU corrections as Rasa training data."""
@@ -295,7 +298,8 @@ def export_corrections(
 
     with _database() as session_factory:
         result = export_all(session_factory, out or corrections_file())
-    typer.echo(f"wrote {result.examples} example(s) to {result.path}")
+    for lang, path in result.paths.items():
+        typer.echo(f"wrote {result.by_language[lang]} example(s) to {path}")
     for text, reason in result.skipped:
         typer.echo(f"  left out “{text}”: {reason}")
 

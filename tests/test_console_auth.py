@@ -536,6 +536,12 @@ def test_tag_review_correct_and_export(
     download = client.get("/console/corrections.yml")
     assert download.headers["content-type"].startswith("application/x-yaml")
     assert "intent: ask_degrees" in download.text
+    french = client.get("/console/corrections.yml?language=fr")
+    assert "corrections.fr.yml" in french.headers["content-disposition"]
+    assert "ask_degrees" not in french.text and "nlu: []" in french.text
+    assert client.get("/console/corrections.yml?language=xx").status_code == 400
+    corrections_page = client.get("/console/corrections").text
+    assert "fr/corrections.yml" in corrections_page
 
 
 def test_queues_change_status_and_export_csv(client: TestClient) -> None:

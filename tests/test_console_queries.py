@@ -596,3 +596,74 @@ def test_each_conversation_has_its_language_filtered_and_counted(
     assert _senders(conversations, language="fr") == ["en-francais"]
     assert _senders(conversations, language="xx") == _senders(conversations)
     assert dict(found.languages) == {"en": 5, "fr": 1}
+
+
+def test_french_corrections_go_to_french_training_data(
+    database_url: str, session_factory: sessionmaker, tmp_path: Path
+) -> None:
+    """A French message, or a short one in a French conversation, is exported
+    beside the French examples (data/nlu/fr/); an English one stays English."""
+    turns = [
+        Turn("combien on gagne comme chef de projet a geneve", "help", 0.3),
+        Turn("et a lyon", "help", 0.3, slots={"language": "fr"}),
+        Turn("and what would I earn in lyon", "help", 0.3),
+    ]
+    save(database_url, "bilingue", events_of(turns[:2], NOON))
+    save(database_url, "english", events_of(turns[2:], NOON))
+    refresh(session_factory)
+    with session_factory.begin() as session:
+        for sender in ("bilingue", "english"):
+            for event_id in session.scalars(
+                text(
+                    "SELECT id FROM events WHERE sender_id = :s"
+                    " AND type_name = 'user' ORDER BY id"
+                ),
+                {"s": sender},
+            ):
+                corrections.save_correction(
+                    session,
+                    sender_id=sender,
+                    event_id=event_id,
+                    intent="ask_salary",
+                    markup=None,
+                    staff_email="a@b.org",
+                )
+    out = tmp_path / "nlu" / "corrections.yml"
+    result = corrections.export_corrections(session_factory, out)
+
+    def examples(path: Path) -> set[str]:
+        blocks = yaml.safe_load(path.read_text())["nlu"]
+        return {line[2:] for b in blocks for line in b["examples"].splitlines()}
+
+    assert result.paths["fr"] == tmp_path / "nlu" / "fr" / "corrections.yml"
+    assert examples(result.paths["fr"]) == {
+        "combien on gagne comme chef de projet a geneve",
+        "et a lyon",
+    }
+    assert examples(out) == {"and what would I earn in lyon"}
+    assert result.by_language == {"en": 1, "fr": 2} and result.examples == 3
+
+
+def test_a_french_held_out_message_is_never_exported(
+    database_url: str, session_factory: sessionmaker, tmp_path: Path
+) -> None:
+    data = yaml.safe_load((PROJECT_ROOT / "tests" / "nlu_holdout_fr.yml").read_text())
+    held_out = data["nlu"][0]["examples"].splitlines()[0].strip()[2:]
+    save(database_url, "tenu-a-part", events_of([Turn(held_out, "help", 0.3)], NOON))
+    with session_factory.begin() as session:
+        event_id = session.scalar(
+            text(
+                "SELECT id FROM events WHERE sender_id = 'tenu-a-part' AND type_name = 'user'"
+            )
+        )
+        corrections.save_correction(
+            session,
+            sender_id="tenu-a-part",
+            event_id=event_id,
+            intent="ask_salary",
+            markup=None,
+            staff_email="a@b.org",
+        )
+    result = corrections.export_corrections(session_factory, tmp_path / "c.yml")
+    assert result.examples == 0
+    assert "held-out" in result.skipped[0][1]

@@ -4,14 +4,19 @@ On any visitor message staff choose the right intent and, if needed, mark the
 entities in Rasa's own notation (``do I need [python](skill)?``): the words
 must stay the visitor's, only the brackets change. ``advisor export-corrections``
 (or the console's button) writes every correction to ``data/nlu/corrections.yml``,
-which the next ``make train`` learns from. The file is written whole from the
-database each time, so that a correction changed or erased since leaves no trace.
+or, when the message is French, to ``data/nlu/fr/corrections.yml`` beside the
+other French examples; the next ``make train`` learns from both. A message's
+language is what :func:`bot.language.detect` says of it, else its
+conversation's language (a short "ok" in a French conversation is French).
+The files are written whole from the database each time, so that a correction
+changed or erased since leaves no trace.
 
 An example is left out, with the reason, when Rasa would refuse or warn about
 it, or when it would spoil the evaluation: its intent or entity is not in the
 domain, it is a button payload (``/greet``), the same words are already in the
 training data (under any intent), or they are a held-out test message
-(``tests/nlu_holdout.yml`` must never be trained on).
+(``tests/nlu_holdout.yml`` and ``tests/nlu_holdout_fr.yml`` must never be
+trained on).
 """
 
 from __future__ import annotations
@@ -30,17 +35,21 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import language
 from bot.applications.models import utcnow
 from bot.language import ENTITY as LANGUAGE_ENTITY
 from bot.settings import PROJECT_ROOT
-from bot.web.console.models import Correction
+from bot.web.console.models import ConversationSummary, Correction
 from bot.web.console.summary import FALLBACK_INTENT, events
 
 log = logging.getLogger(__name__)
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-HOLDOUT_FILE = PROJECT_ROOT / "tests" / "nlu_holdout.yml"
+HOLDOUT_FILES = (
+    PROJECT_ROOT / "tests" / "nlu_holdout.yml",
+    PROJECT_ROOT / "tests" / "nlu_holdout_fr.yml",
+)
 _ANNOTATION = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z_][A-Za-z0-9_]*)\)")
 # Rasa's other annotation forms, [text]{"entity": ...} and [text][...], when read back.
 _ANY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\}|\[[^\]]*\])")
@@ -206,10 +215,23 @@ def intent_examples(path: Path) -> dict[str, str]:
     return found
 
 
+def language_file(out: Path, lang: str) -> Path:
+    """Where a language's corrections go: ``out`` itself for English, and the
+    ``fr/`` folder beside it for French (``data/nlu/fr/corrections.yml``)."""
+    return out if lang == language.ENGLISH else out.parent / lang / out.name
+
+
+def correction_language(text: str, conversation_language: str | None) -> str:
+    """The language of a corrected message: its own words', else its conversation's."""
+    return language.detect(text) or conversation_language or language.ENGLISH
+
+
 @dataclass
 class Exported:
-    path: Path
+    path: Path  # the English file; the others are ``paths``
+    paths: dict[str, Path] = field(default_factory=dict)  # language -> file
     examples: int = 0
+    by_language: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (text, reason)
 
 
@@ -218,18 +240,21 @@ def export_corrections(
     out: Path,
     *,
     nlu_dir: Path = NLU_DIR,
-    holdout: Path = HOLDOUT_FILE,
+    holdout: tuple[Path, ...] = HOLDOUT_FILES,
     names: DomainNames | None = None,
 ) -> Exported:
-    """Write every usable correction to ``out`` as Rasa NLU YAML (3.1)."""
+    """Write every usable correction as Rasa NLU YAML (3.1), one file a language."""
     names = names or domain_names()
     out = out.resolve()
+    paths = {lang: language_file(out, lang) for lang in language.LANGUAGES}
     training: dict[str, tuple[str, str]] = {}
     for path in sorted(nlu_dir.rglob("*.yml")):
-        if path.resolve() != out:
+        if path.resolve() not in paths.values():
             for text, intent in intent_examples(path).items():
-                training.setdefault(text, (intent, path.name))
-    held_out = set(intent_examples(holdout)) if holdout.exists() else set()
+                training.setdefault(text, (intent, str(path.relative_to(nlu_dir))))
+    held_out = {
+        text for path in holdout if path.exists() for text in intent_examples(path)
+    }
     with session_factory() as session:
         corrections = list(
             session.scalars(
@@ -238,23 +263,41 @@ def export_corrections(
                 )
             )
         )
-    result = Exported(path=out)
-    chosen: dict[str, tuple[str, str]] = {}  # normalised -> (intent, markup)
+        senders = {c.sender_id for c in corrections}
+        conversation_language = (
+            dict(
+                session.execute(
+                    select(
+                        ConversationSummary.sender_id, ConversationSummary.language
+                    ).where(ConversationSummary.sender_id.in_(senders))
+                ).all()
+            )
+            if senders
+            else {}
+        )
+    result = Exported(path=out, paths=paths)
+    chosen: dict[str, tuple[str, str, str]] = {}  # normalised -> (lang, intent, markup)
     for correction in corrections:  # newest first: the latest word on a text wins
         reason = _refusal(correction, names, training, held_out, chosen)
         if reason:
             result.skipped.append((correction.text, reason))
             continue
         chosen[_normal(correction.text)] = (
+            correction_language(
+                correction.text, conversation_language.get(correction.sender_id)
+            ),
             correction.intent,
             annotate(correction.text, correction.entities or []),
         )
-    by_intent: dict[str, list[str]] = {}
-    for intent, markup in chosen.values():
-        by_intent.setdefault(intent, []).append(markup)
-    _write_atomically(out, _yaml(by_intent))
+    for lang, path in paths.items():
+        by_intent: dict[str, list[str]] = {}
+        for example_lang, intent, markup in chosen.values():
+            if example_lang == lang:
+                by_intent.setdefault(intent, []).append(markup)
+        _write_atomically(path, _yaml(by_intent))
+        result.by_language[lang] = sum(map(len, by_intent.values()))
     result.examples = len(chosen)
-    log.info("exported %d corrections to %s", result.examples, out)
+    log.info("exported %s corrections to %s", result.by_language, out.parent)
     return result
 
 
@@ -263,7 +306,7 @@ def _refusal(
     names: DomainNames,
     training: dict[str, tuple[str, str]],
     held_out: set[str],
-    chosen: dict[str, tuple[str, str]],
+    chosen: dict[str, tuple[str, str, str]],
 ) -> str | None:
     text, normal = correction.text, _normal(correction.text)
     if correction.intent not in names.intents or correction.intent == FALLBACK_INTENT:
@@ -278,7 +321,7 @@ def _refusal(
     if "[" in text or "]" in text:
         return "brackets would read as entity marks"
     if normal in held_out:
-        return "a held-out test message (tests/nlu_holdout.yml)"
+        return "a held-out test message (tests/nlu_holdout*.yml)"
     if normal in training:
         intent, file = training[normal]
         if intent == correction.intent:

@@ -29,8 +29,10 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot import language
 from bot.applications.models import utcnow
 from bot.db import session_factory_for
+from bot.settings import PROJECT_ROOT
 from bot.web.console import (
     auth,
     corrections,
@@ -321,7 +323,18 @@ async def correction_list(request: Request) -> Response:
         corrections=rows,
         annotate=corrections.annotate,
         out=_state(request).config.corrections_file,
+        out_fr=corrections.language_file(
+            _state(request).config.corrections_file, language.FRENCH
+        ),
     )
+
+
+def _project_path(path: Path) -> str:
+    """A path as staff know it: from the project's root when it is inside."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
 
 
 @auth.staff_only(page=False)
@@ -337,9 +350,13 @@ async def export(request: Request) -> Response:
         request.state.staff.email,
         result.examples,
     )
+    written = ", ".join(
+        f"{result.by_language[lang]} to {_project_path(path)}"
+        for lang, path in result.paths.items()
+    )
     _flash(
         request,
-        f"Wrote {result.examples} example(s) to {result.path.name}; "
+        f"Wrote {result.examples} example(s): {written}; "
         f"{len(result.skipped)} left out."
         + "".join(f" “{text[:60]}”: {reason}." for text, reason in result.skipped[:5]),
     )
@@ -348,17 +365,22 @@ async def export(request: Request) -> Response:
 
 @auth.staff_only(page=False)
 async def export_download(request: Request) -> Response:
+    """One language's corrections (``?language=fr``; English by default)."""
     state = _state(request)
+    lang = request.query_params.get("language", language.ENGLISH)
+    if lang not in language.LANGUAGES:
+        return PlainTextResponse("Unknown language.", status_code=400)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "corrections.yml"
-        await run_in_threadpool(
+        result = await run_in_threadpool(
             corrections.export_corrections, state.session_factory, out
         )
-        content = out.read_text()
+        content = result.paths[lang].read_text()
+    name = "corrections.yml" if lang == language.ENGLISH else f"corrections.{lang}.yml"
     return Response(
         content,
         media_type="application/x-yaml; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="corrections.yml"'},
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 
