@@ -121,10 +121,10 @@ run: $(MODEL_STAMP) node_modules/.installed ## Install, build, train if needed, 
 	$(BIN)/honcho start -f Procfile
 
 .PHONY: shell
-shell: $(MODEL_STAMP) ## Talk to the bot in the terminal (starts the action server)
+shell: $(MODEL_STAMP) ## Talk to the bot in the terminal, in its language (starts the action server)
 	$(BIN)/honcho start -f Procfile actions & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT; \
-	$(RASA) shell --model models/advisor.tar.gz --endpoints endpoints.yml
+	$(BIN)/python -m bot.shell --model models/advisor.tar.gz --endpoints endpoints.yml
 
 # --- quality -----------------------------------------------------------------
 .PHONY: lint format

@@ -301,3 +301,28 @@ def test_the_language_follows_a_clear_message_in_the_other_one(
     assert kb.topic("missions").fr["intro"] in french
     english = texts(say(stack, sender, "which degree should I get for that job?"))
     assert kb.topic("degrees").intro in english
+
+
+def test_the_shell_greets_in_the_terminals_language(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `make shell` runs before reading the keyboard, against the real server."""
+    import asyncio
+
+    from rasa.core.channels import console
+
+    from bot import shell
+
+    original = console.record_messages
+    try:
+        shell.greet_first(shell.terminal_language({"LANG": "fr_BE.UTF-8"}))
+        asyncio.run(
+            console.record_messages(
+                "e2e-shell", server_url=stack.rasa_url, max_message_limit=0
+            )
+        )
+    finally:
+        console.record_messages = original
+    printed = capsys.readouterr().out
+    assert variation("utter_greet", "fr")["text"] in printed
+    assert "Accessible aux débutants" in printed
