@@ -28,6 +28,7 @@ SLOT = "language"
 ENGLISH = "en"
 FRENCH = "fr"
 LANGUAGES = (ENGLISH, FRENCH)
+NAMES = {ENGLISH: "English", FRENCH: "French"}  # as staff read them in the console
 
 # lingua's confidence from which a message of two words or more decides alone.
 SURE = 0.9

@@ -106,8 +106,13 @@ def staff(browser: Browser, stack: ConsoleStack) -> Iterator[Watched]:
 
 def open_conversation(page: Page, visitor: Visitor) -> None:
     page.get_by_label("Search messages").fill("someone like me learn first")
+    page.get_by_label("Language").select_option("French")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("#conversations tbody tr")
+    expect(rows).to_have_text(["No conversation matches."])
+    expect(page).to_have_url(re.compile(r"language=fr"))
+    page.get_by_label("Language").select_option("English")
+    page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("which skills do I need?")
     expect(rows.first).to_contain_text("application")

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.db import session_factory_for
 from bot.knowledge.queries import KnowledgeBase, KnowledgeBaseUnavailable
+from bot.language import NAMES as LANGUAGE_NAMES
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.web.console.config import ConsoleConfig
 from bot.web.console.routes import create_console
@@ -139,6 +140,7 @@ def create_app(
     config = config or SiteConfig.from_environment()
     console = console or ConsoleConfig.from_environment()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["language_names"] = LANGUAGE_NAMES
 
     @lru_cache(maxsize=1)
     def knowledge_base() -> KnowledgeBase:
