@@ -653,7 +653,8 @@ def test_a_french_held_out_message_is_never_exported(
     with session_factory.begin() as session:
         event_id = session.scalar(
             text(
-                "SELECT id FROM events WHERE sender_id = 'tenu-a-part' AND type_name = 'user'"
+                "SELECT id FROM events"
+                " WHERE sender_id = 'tenu-a-part' AND type_name = 'user'"
             )
         )
         corrections.save_correction(
