@@ -33,6 +33,7 @@ import spacy
 import yaml
 from spacy.lookups import load_lookups
 
+from bot.knowledge.french import english
 from bot.knowledge.places import get_resolver, normalise, without_accents
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
@@ -41,6 +42,8 @@ from bot.settings import PROJECT_ROOT
 # is only tagged when capitalised. The threshold is a log-probability from
 # spaCy's lexeme_prob table: "reading" is -8.8, "canada" -12.4, "paris" -14.3.
 COMMON_WORD_LOG_PROB = -12.0
+# l', d', j', qu'... before a word (straight or curly apostrophe).
+FRENCH_ELISION = r"(?i:qu|[cdjlmnst])['’](?=\w)"
 # Cities tagged without any help from the training data.
 MIN_CITY_POPULATION = 100_000
 # Short names that are only places when written in capitals.
@@ -121,6 +124,64 @@ def _phrase_patterns(label: str, phrases: Iterable[str]) -> list[dict]:
 
 def _named(entries: Iterable) -> list[str]:  # type: ignore[type-arg]
     return [name for e in entries for name in (e.name, *e.synonyms)]
+
+
+@lru_cache(maxsize=1)
+def _french_accents() -> dict[str, str]:
+    """A French word without its accents -> the word ("donnees" -> "données"),
+    from spaCy's French lookup table (spacy-lookups-data); unsure ones left out."""
+    import gzip
+
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "fr_lemma_lookup.json.gz"
+    forms = json.loads(gzip.decompress(path.read_bytes()))
+    accented: dict[str, set[str]] = {}
+    for form in forms:
+        if not form.isascii():
+            accented.setdefault(without_accents(form), set()).add(form)
+    # "des" is a word of its own, not "dés" without its accent.
+    return {
+        bare: next(iter(found))
+        for bare, found in accented.items()
+        if len(found) == 1 and bare not in forms
+    }
+
+
+def with_french_accents(phrase: str) -> str:
+    """A phrase written without accents, with its words' French accents."""
+    accents = _french_accents()
+    return " ".join(accents.get(word, word) for word in phrase.split(" "))
+
+
+def french_phrases(entries: Iterable, probs: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    """French phrase -> the entry's (English) name, for French views of entries.
+
+    Each entry's French name, with and without its accents ("Modélisation des
+    données", "modelisation des donnees"), and its French synonyms, written
+    without accents as the ranking folds them, and with them ("infirmière",
+    from spaCy's French word forms). A one-word French phrase that
+    is a common English word ("commercial") is left out unless the English
+    entry says it too: the ruler tags both languages' messages, and the
+    English "coder" had made "savoir coder" a developer's background.
+    """
+    found: dict[str, str] = {}
+    for entry in entries:
+        row = english(entry)
+        own = {row.name.lower(), *(s.lower() for s in row.synonyms)}
+        said = [entry.name, *(row.fr or {}).get("synonyms", [])]
+        variants = [
+            *(without_accents(p) for p in said),
+            *map(with_french_accents, said),
+        ]
+        for phrase in [*said, *variants]:
+            key = phrase.lower()
+            if key in own or key in found:
+                continue
+            if " " not in key and probs.get(key, -99.0) > COMMON_WORD_LOG_PROB:
+                continue
+            found[key] = row.name
+    return found
 
 
 def _role_phrases(phrases: Iterable[str]) -> list[str]:
@@ -221,10 +282,15 @@ def collect_patterns(
     )
     backgrounds = _role_phrases(_named(kb_backgrounds))
     backgrounds += [phrase for phrases in vocabulary.values() for phrase in phrases]
+    # The French names and synonyms of skills, programmes and backgrounds.
+    french = kb.in_language("fr").snapshot()
+    french_skills = [item for area in french.skill_areas for item in area.items]
+    skills += french_phrases([*french_skills, *french.skill_areas], probs)
+    programmes += french_phrases(french.programmes, probs)
+    backgrounds += french_phrases(french.route.backgrounds, probs)
     kb_places = _named(p for r in snapshot.regions for p in r.places)
     kb_places += _named(snapshot.regions)
     # Their French names too ("Genève", "Amérique du Nord"), from the French view.
-    french = kb.in_language("fr").snapshot()
     kb_places += _named(p for r in french.regions for p in r.places)
     kb_places += _named(french.regions)
     taken = {normalise(x) for x in [*skills, *programmes, *backgrounds]}
@@ -272,6 +338,10 @@ def collect_patterns(
 def build_pipeline(patterns: Patterns, output_dir: Path) -> spacy.language.Language:
     """Assemble, initialise and save the pipeline to ``output_dir``."""
     nlp = spacy.blank("en")
+    # French elisions are tokens of their own, as spaCy's French rules make
+    # them: "l'apprentissage automatique" is "l'" + a skill's name.
+    prefixes = [FRENCH_ELISION, *nlp.Defaults.prefixes]
+    nlp.tokenizer.prefix_search = spacy.util.compile_prefix_regex(prefixes).search
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     lower = nlp.add_pipe(
         "entity_ruler", name="entity_ruler", config={"phrase_matcher_attr": "LOWER"}
@@ -318,6 +388,20 @@ def synonyms(kb: KnowledgeBase) -> dict[str, list[str]]:
         others = [s for s in entry.synonyms if s != entry.name.lower()]
         if others:
             result[entry.name] = others
+    # French names and synonyms arrive as the English value, as places do.
+    french = kb.in_language("fr").snapshot()
+    taken = {s.lower() for words in result.values() for s in words} | {
+        name.lower() for name in result
+    }
+    for entries_fr in (
+        [item for area in french.skill_areas for item in area.items],
+        french.programmes,
+        french.route.backgrounds,
+    ):
+        for phrase, name in french_phrases(entries_fr, lexeme_probs()).items():
+            if phrase not in taken:
+                result.setdefault(name, []).append(phrase)
+                taken.add(phrase)
     return result
 
 

@@ -55,3 +55,46 @@ def test_a_one_letter_skill_only_as_a_capital(nlp: spacy.language.Language) -> N
 
 def test_common_words_are_not_places(nlp: spacy.language.Language) -> None:
     assert _entities(nlp, "that would be nice, reading more about it") == []
+
+
+def test_the_french_verb_coder_is_not_the_developer_profile(
+    nlp: spacy.language.Language,
+) -> None:
+    """English "coder" (a developer) is also French for "to code": "faut-il
+    savoir coder ?" must not give the visitor a developer's background."""
+    for french in ("faut-il savoir coder en python ?", "apprendre a coder"):
+        assert "background" not in {label for label, _ in _entities(nlp, french)}
+    assert ("background", "codeur") in _entities(nlp, "je suis codeur")
+    assert ("background", "self-taught coder") in _entities(
+        nlp, "I'm a self-taught coder"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "span"),
+    [
+        # French names and synonyms, with accents or without, after an elision.
+        (
+            "faut-il connaître l'apprentissage automatique ?",
+            "skill",
+            "apprentissage automatique",
+        ),
+        ("et l’analyse des besoins ?", "skill", "analyse des besoins"),
+        ("la modélisation des données", "skill", "modélisation des données"),
+        ("je suis infirmière", "background", "infirmière"),
+        ("je suis infirmiere", "background", "infirmiere"),
+        ("je suis etudiante en master", "background", "etudiante"),
+        ("le master en devops", "programme", "master en devops"),
+    ],
+)
+def test_french_names_are_tagged(
+    nlp: spacy.language.Language, text: str, label: str, span: str
+) -> None:
+    assert (label, span) in _entities(nlp, text)
+
+
+def test_a_french_synonym_that_is_an_english_word_is_left_out(
+    nlp: spacy.language.Language,
+) -> None:
+    """ "commercial" (a salesperson, in French) would tag English messages."""
+    assert _entities(nlp, "we build commercial AI projects") == []
