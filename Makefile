@@ -64,7 +64,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-# make scale (README, "Beyond one machine"): Debian's nginx and Redis, run in the
+# make scale (docs/scale.md): Debian's nginx and Redis, run in the
 # foreground by scripts/scale.py (no system service); installed with apt when missing.
 NGINX := /usr/sbin/nginx
 REDIS_SERVER := /usr/bin/redis-server
@@ -124,7 +124,7 @@ run: $(MODEL_STAMP) node_modules/.installed ## Install, build, train if needed, 
 shell: $(MODEL_STAMP) ## Talk to the bot in the terminal, in its language (starts the action server)
 	$(BIN)/honcho start -f Procfile actions & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT; \
-	$(BIN)/python -m bot.shell --model models/advisor.tar.gz --endpoints endpoints.yml
+	$(BIN)/python -m bot.rasa_runtime.shell --model models/advisor.tar.gz --endpoints endpoints.yml
 
 # --- quality -----------------------------------------------------------------
 .PHONY: lint format
@@ -140,12 +140,12 @@ format: $(VENV)/.installed ## Format the code with ruff
 test: lint validate pytest test-stories ## Install, then run every test
 
 # Rasa 3.6 warns about every response that only custom actions or forms send,
-# so --fail-on-warnings cannot pass; tests/test_training_data.py fails on every
+# so --fail-on-warnings cannot pass; tests/integration/test_training_data.py fails on every
 # other warning and checks that each "unused" response really is sent by code.
 validate: $(MODEL_STAMP) ## rasa data validate (errors fail; warnings are checked by pytest)
 	$(RASA) data validate --quiet --data $(RASA_DATA)
 
-# tests/test_postgres.py runs the same code on Debian's PostgreSQL, started
+# tests/integration/test_postgres.py runs the same code on Debian's PostgreSQL, started
 # (and installed when missing) by scripts/postgres-test-db.sh.
 pytest: $(MODEL_STAMP) node_modules/.installed $(CHROMIUM) $(NGINX) $(REDIS_SERVER)
 	ADVISOR_TEST_POSTGRES_URL=$$(bash scripts/postgres-test-db.sh) $(BIN)/pytest

@@ -1,7 +1,7 @@
 """rasa-sdk custom actions: thin wrappers that read slots, call ``bot`` and reply."""
 
 from actions.common import warm_up
-from bot.action_server import install_fast_json, install_warm_up
+from bot.rasa_runtime import install_action_server
 
-install_fast_json()  # the action server's JSON decoding (bot/action_server.py)
-install_warm_up(warm_up)  # the advisor and place index built before serving
+# The one call: orjson decoding, and the advisor and place index built before serving.
+install_action_server(warm_up)

@@ -59,7 +59,8 @@ def get_advisor(language: str = "en") -> Advisor:
 def warm_up() -> None:
     """Build what the first questions would, before the first visitor waits for it.
 
-    Run by the action server at start (``bot.action_server.install_warm_up``),
+    Run by the action server at start
+    (``bot.rasa_runtime.action_server.install_warm_up``),
     through the code a question takes: the advisor with its spaCy pipeline, the
     place index, then the knowledge base's snapshot (the first database
     connection) and passage index. With the database down, that last part is

@@ -25,8 +25,8 @@ from bot.applications.service import ApplicationData, store_application
 from bot.db import session_factory_for
 from bot.knowledge.french import english
 from bot.knowledge.queries import KnowledgeBaseUnavailable
+from bot.rasa_runtime.tracker_store import REFUSED_SLOT
 from bot.settings import get_settings
-from bot.tracker_store import REFUSED_SLOT
 
 log = logging.getLogger(__name__)
 

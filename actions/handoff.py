@@ -16,8 +16,8 @@ from bot.applications import validation
 from bot.applications.models import utcnow
 from bot.applications.service import erase, store_handoff
 from bot.db import session_factory_for
+from bot.rasa_runtime.tracker_store import ERASE_SLOT, REFUSED_SLOT
 from bot.settings import get_settings
-from bot.tracker_store import ERASE_SLOT, REFUSED_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class ActionSubmitHandoff(Action):
     ) -> list[EventType]:
         if not tracker.get_slot("handoff_consent"):
             dispatcher.utter_message(response="utter_handoff_no_consent")
-            # Nothing kept without consent (bot/tracker_store.py removes the answers).
+            # Nothing kept without consent (the tracker store removes the answers:
+            # bot/rasa_runtime/tracker_store.py).
             return [
                 SlotSet("handoff_consent", None),
                 SlotSet("applicant_name", None),

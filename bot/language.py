@@ -11,7 +11,7 @@ A message decides the language only when they agree or one is sure and the
 other silent; otherwise (``None``) the conversation keeps its language: "ok",
 "yes", a name, an email, a button's payload. An explicit request ("can we speak
 English?", "en français svp") always decides. Measured on the held-out NLU sets
-of both languages (``make eval``): see the README's "In French".
+of both languages (``make eval``): see docs/french.md.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Starts the real stack (action server, Rasa server with the REST and socket.io
 channels, the web app) on its own ports and a scratch database, through
-tests/stack.py as the end-to-end tests do, and opens the site in Debian's
+tests/support/stack.py as the end-to-end tests do, and opens the site in Debian's
 headless chromium (Playwright). In a fresh conversation per run it opens the
 widget (the greeting), sends each of QUESTIONS (the shortest answers, medium
 ones and the longest) and then the application form's steps
-(tests/stack.py's APPLICATION_TURNS, to a stored application).
+(tests/support/stack.py's APPLICATION_TURNS, to a stored application).
 
 For each send the page itself records, on its own clock: the Enter key, and
 each new bot bubble in the animation frame that first paints it. First bubble
@@ -48,8 +48,8 @@ from playwright.sync_api import Browser, Page  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from scripts.evaluate import machine  # noqa: E402
-from tests.browser import chromium  # noqa: E402
-from tests.stack import APPLICATION_TURNS, ConsoleStack  # noqa: E402
+from tests.support.browser import chromium  # noqa: E402
+from tests.support.stack import APPLICATION_TURNS, ConsoleStack  # noqa: E402
 
 DOCS = ROOT / "docs"
 RUNS = 5

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Debian's PostgreSQL (installed with apt when missing), creates the test
 # role and a database owned by it if needed (default advisor_test, for
-# tests/test_postgres.py; `make scale` and tests/test_scale.py pass their own
+# tests/integration/test_postgres.py; `make scale` and tests/e2e/test_scale.py pass their own
 # name), and prints the database's URL.
 set -euo pipefail
 database="${1:-advisor_test}"

@@ -10,7 +10,7 @@ scale/*.j2 into the run folder; honcho runs every process, as for `make run`.
 
     python scripts/scale.py        # start, print the URLs; Ctrl-C stops everything
 
-tests/test_scale.py and `make bench` use :func:`scratch` (a fresh database,
+tests/e2e/test_scale.py and `make bench` use :func:`scratch` (a fresh database,
 dropped afterwards) or :func:`running`.
 """
 
@@ -61,9 +61,9 @@ class Ports:
         return [*fronts, *self.rasa, *self.actions, self.web, self.redis]
 
 
-# `make scale` (README, "Scaling"): clear of `make run`'s 5005, 5055 and 8000.
+# `make scale` (docs/scale.md): clear of `make run`'s 5005, 5055 and 8000.
 SCALE_PORTS = Ports(8085, 8080, 8095, (5015, 5016), (5065, 5066), 8010, 6380)
-# tests/test_scale.py.
+# tests/e2e/test_scale.py.
 TEST_PORTS = Ports(8605, 8606, 8607, (5605, 5606), (5655, 5656), 8600, 6390)
 # `make bench` (after its single-instance stacks on 52xx have stopped).
 BENCH_PORTS = Ports(8215, 8216, 8217, (5215, 5216), (5265, 5266), 8210, 6392)
@@ -160,7 +160,7 @@ def prepare_database(url: str, env: dict[str, str]) -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"advisor seed failed:\n{result.stdout}{result.stderr}")
-    from bot.tracker_store import AdvisorTrackerStore
+    from bot.rasa_runtime.tracker_store import AdvisorTrackerStore
 
     AdvisorTrackerStore(host=url).engine.dispose()
 

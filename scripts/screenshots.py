@@ -1,6 +1,6 @@
 """`make screenshots`: current pictures of what visitors and staff see.
 
-Starts the real stack (tests/stack.py's ConsoleStack: action server, Rasa
+Starts the real stack (tests/support/stack.py's ConsoleStack: action server, Rasa
 server, web app with the console) on its own ports with a temporary data
 folder (ADVISOR_DATA_DIR, the database and the console's key in it), so that
 nothing real is read or changed. A few visitors talk to the bot over the REST
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 from scripts.bench_widget import PORTS, QUESTIONS, Widget, widget_page  # noqa: E402
-from tests.browser import chromium  # noqa: E402
-from tests.stack import ADMIN, APPLICATION_TURNS, ConsoleStack  # noqa: E402
+from tests.support.browser import chromium  # noqa: E402
+from tests.support.stack import ADMIN, APPLICATION_TURNS, ConsoleStack  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SIZES = {

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.evaluate import machine  # noqa: E402
-from tests.stack import Stack  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
 
 DOCS = ROOT / "docs"
 REQUEST_TIMEOUT = 60
@@ -233,9 +233,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def tracker_cache_size() -> int | None:
     """How many conversations the Rasa server's tracker store keeps in memory."""
-    import bot.tracker_store
+    import bot.rasa_runtime.tracker_store
 
-    default = getattr(bot.tracker_store, "DEFAULT_CACHE_SIZE", None)
+    default = getattr(bot.rasa_runtime.tracker_store, "DEFAULT_CACHE_SIZE", None)
     raw = os.environ.get("ADVISOR_TRACKER_CACHE_SIZE")
     return int(raw) if raw else default
 
@@ -382,7 +382,8 @@ def markdown(result: dict) -> str:
         "",
         "The Rasa server's tracker store keeps up to "
         f"{result.get('tracker_cache_conversations')} conversations in memory "
-        "(`ADVISOR_TRACKER_CACHE_SIZE`, `bot/tracker_store.py`); this run had "
+        "(`ADVISOR_TRACKER_CACHE_SIZE`, `bot/rasa_runtime/tracker_store.py`); "
+        "this run had "
         f"{result['conversations']}: until the cache is full, its memory grows "
         "with every new conversation.",
         "",

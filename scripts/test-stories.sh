@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rasa test stories (tests/test_*.yml) against the trained model. `rasa test`
 # predicts each step and replays the story's own events, so no action server is
-# needed; what the actions send is tested by pytest (tests/test_actions.py).
+# needed; what the actions send is tested by pytest (tests/integration/test_actions.py).
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

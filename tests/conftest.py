@@ -17,10 +17,10 @@ from bot.db import make_engine, make_session_factory
 from bot.knowledge.load import seed
 from bot.knowledge.queries import KnowledgeBase
 from bot.settings import PROJECT_ROOT
-from tests.browser import chromium, new_page
+from tests.support.browser import chromium, new_page
 
 if TYPE_CHECKING:
-    from bot.tracker_store import AdvisorTrackerStore
+    from bot.rasa_runtime.tracker_store import AdvisorTrackerStore
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 
@@ -55,7 +55,7 @@ def tracker_store(
     """
     from rasa.shared.core.domain import Domain
 
-    from bot.tracker_store import AdvisorTrackerStore
+    from bot.rasa_runtime.tracker_store import AdvisorTrackerStore
 
     return AdvisorTrackerStore(
         Domain.from_path(PROJECT_ROOT / "domain.yml"), host=database_url
@@ -90,7 +90,7 @@ def executor(
     database_url: str, seeded: sessionmaker, monkeypatch
 ) -> Iterator[ActionExecutor]:  # type: ignore[no-untyped-def]
     """rasa-sdk's executor with every action, on the seeded test database."""
-    from tests.actions_support import make_executor
+    from tests.support.actions_support import make_executor
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     clear_process_caches()

@@ -6,7 +6,7 @@ lower-cased the text it parsed. This project's SpacyNLP is case-sensitive
 (``config.yml``), so its document is of the message's own text: when the
 document's text is the message's, this subclass extracts from it; otherwise
 it parses the text as Rasa's does. Same pipeline, same text, same entities
-(``tests/test_entity_extractor.py``), one spaCy run a message instead of two.
+(``tests/integration/test_entity_extractor.py``), one spaCy run a message, not two.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Handlers are thin: they read the request, call :mod:`.queries`, :mod:`.queues`,
 :mod:`.unanswered`, :mod:`.corrections` or :mod:`.auth` in a worker thread
 (database work must not block the site's event loop), and render a template.
 Every route but the login form is wrapped in :func:`.auth.staff_only`;
-``tests/test_console_auth.py`` checks that none is left out.
+``tests/integration/test_console_auth.py`` checks that none is left out.
 """
 
 from __future__ import annotations
