@@ -26,6 +26,7 @@ from bot.language import ENGLISH, ENTITY, LANGUAGES
 
 LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 STARTING_TRIES = 60
+STARTING_PAUSE_SECONDS = 0.5
 
 
 def terminal_language(environ: Mapping[str, str] = os.environ) -> str:
@@ -53,16 +54,17 @@ async def greet(
     import aiohttp
     from rasa.core.channels import console
 
-    for _ in range(STARTING_TRIES - 1):
+    tries = 0
+    while True:
+        tries += 1
         try:
             return await console.send_message_receive_block(
                 server_url, auth_token, sender_id, greeting(language)
             )
         except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.5)
-    return await console.send_message_receive_block(
-        server_url, auth_token, sender_id, greeting(language)
-    )
+            if tries >= STARTING_TRIES:
+                raise
+            await asyncio.sleep(STARTING_PAUSE_SECONDS)
 
 
 def greet_first(language: str) -> None:
