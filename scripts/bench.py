@@ -501,6 +501,13 @@ def markdown(results: dict) -> str:
                 f"| {senders} | {LABELS[name]} | {figures['p50']} | {figures['p95']} "
                 f"| {figures['per_second']} | {above} | {answers} |"
             )
+    if "scaled_skipped" in results:
+        lines += [
+            "",
+            "`make scale`'s layout was not measured in this run "
+            f"({results['scaled_skipped']} on this machine; it needs Debian's "
+            "nginx, redis-server and PostgreSQL).",
+        ]
     one = results["rest"].get(str(SENDERS[0]), {})
     if "advisor_fr" in one and "advisor" in one:
         floor = one["floor"]["p50"]
