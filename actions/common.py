@@ -23,8 +23,8 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
-HUMAN_TITLES = {"en": "Talk to a person", "fr": "Parler à une personne"}
+HUMAN_PAYLOAD = "/request_human"
+HUMAN_TITLES = {ENGLISH: "Talk to a person", FRENCH: "Parler à une personne"}
 # A place a visitor might name; resolving one builds the world's place index.
 WARM_UP_PLACE = "Belgium"
 
@@ -35,8 +35,9 @@ def language_of(tracker: Tracker) -> str:
     return FRENCH if tracker.get_slot(LANGUAGE_SLOT) == FRENCH else ENGLISH
 
 
-def human_button(language: str = "en") -> dict[str, str]:
-    return {**HUMAN_BUTTON, "title": HUMAN_TITLES.get(language, HUMAN_BUTTON["title"])}
+def human_button(language: str = ENGLISH) -> dict[str, str]:
+    title = HUMAN_TITLES.get(language, HUMAN_TITLES[ENGLISH])
+    return {"title": title, "payload": HUMAN_PAYLOAD}
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import language_of
+from actions.common import HUMAN_PAYLOAD, HUMAN_TITLES, language_of
 
 MISSES_SLOT = "form_misses"
 OFFER_AFTER = 2
@@ -64,7 +64,7 @@ NOTHING_FOR = {
 WAY_OUT = {
     "application_form": [
         ("/stop", {"en": "Stop the application", "fr": "Arrêter la candidature"}),
-        ("/request_human", {"en": "Talk to a person", "fr": "Parler à une personne"}),
+        (HUMAN_PAYLOAD, HUMAN_TITLES),
     ],
     "handoff_form": [("/stop", {"en": "Stop the request", "fr": "Arrêter la demande"})],
 }

@@ -27,7 +27,9 @@ An action that finishes on the server after that has still done its work
 (a stored application is updated, not duplicated, when sent again).
 
 The apology is the domain response ``utter_action_unavailable`` when the domain
-has one, else ``utter_kb_unavailable``; it is sent once per turn. Rejections
+has one, else ``utter_kb_unavailable``; it is sent once per turn, in the
+conversation's language (the domain's variations), with the response's own "Talk
+to a person" button, or an English one when the response has none. Rejections
 (``ActionExecutionRejection``, a form letting another policy answer) are Rasa's
 normal flow and pass through untouched.
 """
@@ -64,7 +66,9 @@ log = logging.getLogger(__name__)
 
 # The first one the domain has is sent.
 APOLOGY_RESPONSES = ("utter_action_unavailable", "utter_kb_unavailable")
-HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+HUMAN_PAYLOAD = "/request_human"
+# Added to an apology whose response has no button to a person.
+HUMAN_BUTTON = {"title": "Talk to a person", "payload": HUMAN_PAYLOAD}
 
 TIMEOUT_VARIABLE = "ADVISOR_ACTION_TIMEOUT_SECONDS"
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
@@ -170,8 +174,11 @@ async def _utter(
     if not draft:
         return []
     draft["utter_action"] = response
-    if buttons:
-        draft["buttons"] = [*(draft.get("buttons") or []), *buttons]
+    own = draft.get("buttons") or []
+    payloads = {button.get("payload") for button in own}
+    extra = [button for button in buttons if button["payload"] not in payloads]
+    if extra:
+        draft["buttons"] = [*own, *extra]
     return [create_bot_utterance(draft)]
 
 

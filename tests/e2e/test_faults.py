@@ -34,6 +34,11 @@ APOLOGY = next(
     for name in APOLOGY_RESPONSES
     if name in DOMAIN["responses"]
 )
+APOLOGY_FR = next(
+    variation["text"]
+    for variation in DOMAIN["responses"][APOLOGY_RESPONSES[0]]
+    if variation.get("condition")
+)
 STORE_FAILED = DOMAIN["responses"]["utter_store_failed"][0]["text"]
 ASK_NAME = "What's your full name?"
 ASK_EMAIL = "What email address should the admissions team use?"
@@ -48,6 +53,10 @@ stack = module_stack("faults", rasa_port=5505, actions_port=5555)
 
 def payloads(replies: list[dict]) -> list[str]:
     return [b["payload"] for r in replies for b in r.get("buttons", [])]
+
+
+def titles(replies: list[dict]) -> list[str]:
+    return [b["title"] for r in replies for b in r.get("buttons", [])]
 
 
 def _action_server(stack: Stack):  # type: ignore[no-untyped-def]
@@ -79,6 +88,10 @@ def test_without_the_action_server_the_visitor_gets_an_apology_then_answers(
         down = say(stack, "fault-question", "which skills do I need?")
         assert texts(down) == APOLOGY
         assert "/request_human" in payloads(down), "a way to reach a person"
+        # A French visitor gets it in French, with a French way to a person.
+        down_fr = say(stack, "fault-question-fr", "quelles compétences faut-il ?")
+        assert texts(down_fr) == APOLOGY_FR
+        assert titles(down_fr) == ["Parler à une personne"]
         # A form started meanwhile keeps nothing unvalidated and asks again.
         assert ASK_NAME in texts(say(stack, "fault-form", "I want to apply"))
         refused = texts(say(stack, "fault-form", "Ada Lovelace"))

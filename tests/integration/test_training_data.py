@@ -95,6 +95,20 @@ def test_every_response_the_code_sends_exists() -> None:
     assert _responses_sent_by_code() - set(DOMAIN["responses"]) == set()
 
 
+def test_every_language_of_a_response_offers_the_same_buttons() -> None:
+    """A French visitor gets the buttons an English one gets, in French: the
+    Rasa server's own apology too, which no action titles."""
+    for name, variations in DOMAIN["responses"].items():
+        payloads = {
+            tuple(button["payload"] for button in variation.get("buttons", []))
+            for variation in variations
+        }
+        assert len(payloads) == 1, f"{name}: {payloads}"
+    apology = DOMAIN["responses"][APOLOGY_RESPONSES[0]]
+    french = next(v for v in apology if v.get("condition"))
+    assert [b["title"] for b in french["buttons"]] == ["Parler à une personne"]
+
+
 def _texts(path) -> set[str]:  # type: ignore[no-untyped-def]
     """Example texts of an NLU file, without entity markup, lower case."""
     markup = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
