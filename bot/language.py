@@ -16,9 +16,12 @@ of both languages (``make eval``): see docs/french.md.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # The NLU entity that carries a message's language to the ``language`` slot
 # (bot.nlp.language_detector); no training example annotates it.
@@ -146,3 +149,14 @@ def detect(text: str) -> str | None:
     if by_words and max(hits.values()) >= 2 and min(hits.values()) == 0:
         return by_words
     return None
+
+
+@lru_cache(maxsize=1)
+def french_lemma_lookup() -> dict[str, str | list[str]]:
+    """spaCy's French lookup table, word form -> lemma ("données" -> "donnée"),
+    from spacy-lookups-data; read once per process. A few forms have a list of
+    lemmas. The spaCy pipeline's build and the French ranking both read it."""
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "fr_lemma_lookup.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()))

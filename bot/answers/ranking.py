@@ -34,6 +34,7 @@ import numpy as np
 from bot.imports import without_modules
 from bot.knowledge.passages import Passage
 from bot.knowledge.places import normalise
+from bot.language import french_lemma_lookup
 
 with without_modules():  # no TensorFlow or JAX in the action server
     import bm25s
@@ -193,15 +194,8 @@ _FRENCH_ORDER = frozenset(
 @lru_cache(maxsize=1)
 def _french_lemma_table() -> dict[str, str]:
     """spaCy's French lookup lemmas, accents off (the first lemma of a form wins)."""
-    import gzip
-    import json
-
-    import spacy_lookups_data
-
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "fr_lemma_lookup.json.gz"
-    table = json.loads(gzip.decompress(path.read_bytes()))
     folded: dict[str, str] = {}
-    for form, lemma in table.items():
+    for form, lemma in french_lemma_lookup().items():
         if isinstance(lemma, list):  # a few forms have several lemmas
             lemma = lemma[0]
         folded.setdefault(normalise(form), normalise(lemma))

@@ -23,17 +23,22 @@ _ROWS = ("points", "items", "places", "steps", "backgrounds")
 class French:
     """A read-only French view of one knowledge-base row."""
 
-    __slots__ = ("english",)
+    __slots__ = ("_rows", "english")
 
     def __init__(self, row: Any) -> None:
         object.__setattr__(self, "english", row)
+        # Child rows are wrapped once, on first read: a snapshot's rows do not change.
+        object.__setattr__(self, "_rows", {})
 
     def __getattr__(self, name: str) -> Any:
         row = object.__getattribute__(self, "english")
         value = getattr(row, name)
         french = getattr(row, "fr", None) or {}
         if name in _ROWS:
-            return [French(child) for child in value]
+            rows = object.__getattribute__(self, "_rows")
+            if name not in rows:
+                rows[name] = [French(child) for child in value]
+            return rows[name]
         if name in _BOTH:
             own = [v for v in value if v not in french.get(name, [])]
             words = [*french.get(name, []), *own]

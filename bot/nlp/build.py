@@ -36,6 +36,7 @@ from spacy.lookups import load_lookups
 from bot.knowledge.french import english
 from bot.knowledge.places import get_resolver, normalise, without_accents
 from bot.knowledge.queries import KnowledgeBase
+from bot.language import french_lemma_lookup
 from bot.settings import PROJECT_ROOT
 
 # A one-word city whose name is this common as an English word ("nice", "mobile")
@@ -130,12 +131,7 @@ def _named(entries: Iterable) -> list[str]:  # type: ignore[type-arg]
 def _french_accents() -> dict[str, str]:
     """A French word without its accents -> the word ("donnees" -> "données"),
     from spaCy's French lookup table (spacy-lookups-data); unsure ones left out."""
-    import gzip
-
-    import spacy_lookups_data
-
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "fr_lemma_lookup.json.gz"
-    forms = json.loads(gzip.decompress(path.read_bytes()))
+    forms = french_lemma_lookup()
     accented: dict[str, set[str]] = {}
     for form in forms:
         if not form.isascii():
@@ -182,6 +178,17 @@ def french_phrases(entries: Iterable, probs: dict) -> dict[str, str]:  # type: i
                 continue
             found[key] = row.name
     return found
+
+
+def _french_named(french) -> dict[str, list]:  # type: ignore[no-untyped-def,type-arg]
+    """The French views of the entries whose French phrases the ruler tags and
+    the synonyms normalise to the English name, by entity: skills, programmes,
+    backgrounds (places have French names of their own, as synonyms)."""
+    return {
+        "skill": [item for area in french.skill_areas for item in area.items],
+        "programme": list(french.programmes),
+        "background": list(french.route.backgrounds),
+    }
 
 
 def _role_phrases(phrases: Iterable[str]) -> list[str]:
@@ -283,11 +290,12 @@ def collect_patterns(
     backgrounds = _role_phrases(_named(kb_backgrounds))
     backgrounds += [phrase for phrases in vocabulary.values() for phrase in phrases]
     # The French names and synonyms of skills, programmes and backgrounds.
+    # Skill areas are tagged too, as in English, but not normalised.
     french = kb.in_language("fr").snapshot()
-    french_skills = [item for area in french.skill_areas for item in area.items]
-    skills += french_phrases([*french_skills, *french.skill_areas], probs)
-    programmes += french_phrases(french.programmes, probs)
-    backgrounds += french_phrases(french.route.backgrounds, probs)
+    named = _french_named(french)
+    skills += french_phrases([*named["skill"], *french.skill_areas], probs)
+    programmes += french_phrases(named["programme"], probs)
+    backgrounds += french_phrases(named["background"], probs)
     kb_places = _named(p for r in snapshot.regions for p in r.places)
     kb_places += _named(snapshot.regions)
     # Their French names too ("Genève", "Amérique du Nord"), from the French view.
@@ -393,11 +401,7 @@ def synonyms(kb: KnowledgeBase) -> dict[str, list[str]]:
     taken = {s.lower() for words in result.values() for s in words} | {
         name.lower() for name in result
     }
-    for entries_fr in (
-        [item for area in french.skill_areas for item in area.items],
-        french.programmes,
-        french.route.backgrounds,
-    ):
+    for entries_fr in _french_named(french).values():
         for phrase, name in french_phrases(entries_fr, lexeme_probs()).items():
             if phrase not in taken:
                 result.setdefault(name, []).append(phrase)
