@@ -103,13 +103,37 @@ MENTIONED_ROLE_HEADS = (
     "pm",
     "pms",
 )
-# "the PM" in a question about the job is the AI PM.
+# French puts the qualifier after the head ("PM IA", "chef de projet IA"), and
+# "un chef de projet informatique classique" is what the job is compared with;
+# "je suis chef de projet dans le BTP" is still the visitor's background.
+FRENCH_ROLE_HEADS = (
+    "pm",
+    "pms",
+    "chef de projet",
+    "chefs de projet",
+    "cheffe de projet",
+    "project manager",
+    "project managers",
+)
+FRENCH_ROLE_QUALIFIERS = (
+    "ia",
+    "en ia",
+    "d'ia",
+    "ai",
+    *(
+        f"{field}{kind}"
+        for field in ("", "informatique ", "logiciel ", "it ", "si ")
+        for kind in ("classique", "traditionnel", "normal", "lambda")
+    ),
+)
+# "the PM" in a question about the job is the AI PM; "le chef de projet" too.
 MENTIONED_ROLE_PHRASES = (
     "the pm",
     "the pms",
-    "chef de projet ia",
-    "chef de projet en ia",
-    "chef de projet ai",
+    "le pm",
+    "les pm",
+    "le chef de projet",
+    "la cheffe de projet",
 )
 
 
@@ -130,8 +154,13 @@ def _named(entries: Iterable) -> list[str]:  # type: ignore[type-arg]
 @lru_cache(maxsize=1)
 def _french_accents() -> dict[str, str]:
     """A French word without its accents -> the word ("donnees" -> "données"),
-    from spaCy's French lookup table (spacy-lookups-data); unsure ones left out."""
-    forms = french_lemma_lookup()
+    from spaCy's French lookup table (spacy-lookups-data): its word forms and
+    their lemmas, since a lemma is not always a form of the table ("ingénieurs"
+    is, "ingénieur" only as its lemma); unsure ones left out."""
+    table = french_lemma_lookup()
+    forms = set(table)
+    for lemma in table.values():
+        forms.update([lemma] if isinstance(lemma, str) else lemma)
     accented: dict[str, set[str]] = {}
     for form in forms:
         if not form.isascii():
@@ -209,7 +238,12 @@ def _mentioned_role_phrases() -> list[str]:
         for prefix in MENTIONED_ROLE_PREFIXES
         for head in MENTIONED_ROLE_HEADS
     ]
-    return [*phrases, *MENTIONED_ROLE_PHRASES]
+    french = [
+        f"{head} {qualifier}"
+        for head in FRENCH_ROLE_HEADS
+        for qualifier in FRENCH_ROLE_QUALIFIERS
+    ]
+    return [*phrases, *french, *MENTIONED_ROLE_PHRASES]
 
 
 def read_background_vocabulary(
@@ -238,6 +272,20 @@ def read_background_vocabulary(
             if line.strip().startswith("- ")
         )
     return vocabulary
+
+
+def unaccented_vocabulary(vocabulary: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The vocabulary's phrases with accents, written without them ("infirmières"
+    -> "infirmieres"), as visitors type them; those the file lists are left out."""
+    listed = {p.lower() for phrases in vocabulary.values() for p in phrases}
+    variants: dict[str, list[str]] = {}
+    for name, phrases in vocabulary.items():
+        for phrase in phrases:
+            bare = without_accents(phrase).lower()
+            if bare != phrase.lower() and bare not in listed:
+                variants.setdefault(name, []).append(bare)
+                listed.add(bare)
+    return variants
 
 
 def _check_vocabulary(
@@ -289,6 +337,11 @@ def collect_patterns(
     )
     backgrounds = _role_phrases(_named(kb_backgrounds))
     backgrounds += [phrase for phrases in vocabulary.values() for phrase in phrases]
+    backgrounds += [
+        phrase
+        for phrases in unaccented_vocabulary(vocabulary).values()
+        for phrase in phrases
+    ]
     # The French names and synonyms of skills, programmes and backgrounds.
     # Skill areas are tagged too, as in English, but not normalised.
     french = kb.in_language("fr").snapshot()
@@ -403,6 +456,16 @@ def synonyms(kb: KnowledgeBase) -> dict[str, list[str]]:
     }
     for entries_fr in _french_named(french).values():
         for phrase, name in french_phrases(entries_fr, lexeme_probs()).items():
+            if phrase not in taken:
+                result.setdefault(name, []).append(phrase)
+                taken.add(phrase)
+    # The background vocabulary is Rasa's synonyms already; its phrases written
+    # without their accents are not.
+    vocabulary = read_background_vocabulary(
+        BACKGROUND_VOCABULARY, (b.name for b in snapshot.route.backgrounds)
+    )
+    for name, phrases in unaccented_vocabulary(vocabulary).items():
+        for phrase in phrases:
             if phrase not in taken:
                 result.setdefault(name, []).append(phrase)
                 taken.add(phrase)

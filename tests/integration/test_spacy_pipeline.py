@@ -83,8 +83,13 @@ def test_the_french_verb_coder_is_not_the_developer_profile(
         ("la modélisation des données", "skill", "modélisation des données"),
         ("je suis infirmière", "background", "infirmière"),
         ("je suis infirmiere", "background", "infirmiere"),
-        ("je suis etudiante en master", "background", "etudiante"),
+        ("je suis etudiante en master", "background", "etudiante en master"),
         ("le master en devops", "programme", "master en devops"),
+        # "ingénieur" is only a lemma in spaCy's French table, not a word form.
+        ("je travaille comme ingénieur logiciel", "background", "ingénieur logiciel"),
+        # The background vocabulary's French jobs, with accents and without.
+        ("je suis secrétaire", "background", "secrétaire"),
+        ("je suis secretaire", "background", "secretaire"),
     ],
 )
 def test_french_names_are_tagged(
@@ -98,3 +103,30 @@ def test_a_french_synonym_that_is_an_english_word_is_left_out(
 ) -> None:
     """ "commercial" (a salesperson, in French) would tag English messages."""
     assert _entities(nlp, "we build commercial AI projects") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "à Genève, un PM IA junior touche combien ?",
+        "c'est le chef de projet qui répond de la conformité ?",
+        "la différence entre un chef de projet logiciel normal et un PM IA ?",
+        "en quoi c'est différent d'un chef de projet informatique classique ?",
+    ],
+)
+def test_the_role_asked_about_in_french_is_not_a_background(
+    nlp: spacy.language.Language, text: str
+) -> None:
+    """ "PM" and "chef de projet" are backgrounds ("je suis chef de projet"), but
+    "PM IA" is the job the visitor asks about, and the job it is compared with
+    is not who is asking."""
+    assert "background" not in {label for label, _ in _entities(nlp, text)}
+
+
+def test_a_french_project_manager_is_still_a_background(
+    nlp: spacy.language.Language,
+) -> None:
+    assert ("background", "chef de projet") in _entities(
+        nlp, "je suis chef de projet dans le BTP"
+    )
+    assert ("background", "PM") in _entities(nlp, "je suis PM dans une banque")
