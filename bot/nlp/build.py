@@ -454,21 +454,25 @@ def synonyms(kb: KnowledgeBase) -> dict[str, list[str]]:
     taken = {s.lower() for words in result.values() for s in words} | {
         name.lower() for name in result
     }
-    for entries_fr in _french_named(french).values():
-        for phrase, name in french_phrases(entries_fr, lexeme_probs()).items():
-            if phrase not in taken:
-                result.setdefault(name, []).append(phrase)
-                taken.add(phrase)
+    french_pairs = [
+        pair
+        for entries_fr in _french_named(french).values()
+        for pair in french_phrases(entries_fr, lexeme_probs()).items()
+    ]
     # The background vocabulary is Rasa's synonyms already; its phrases written
     # without their accents are not.
     vocabulary = read_background_vocabulary(
         BACKGROUND_VOCABULARY, (b.name for b in snapshot.route.backgrounds)
     )
-    for name, phrases in unaccented_vocabulary(vocabulary).items():
-        for phrase in phrases:
-            if phrase not in taken:
-                result.setdefault(name, []).append(phrase)
-                taken.add(phrase)
+    unaccented_pairs = [
+        (phrase, name)
+        for name, phrases in unaccented_vocabulary(vocabulary).items()
+        for phrase in phrases
+    ]
+    for phrase, name in [*french_pairs, *unaccented_pairs]:
+        if phrase not in taken:
+            result.setdefault(name, []).append(phrase)
+            taken.add(phrase)
     return result
 
 
