@@ -32,13 +32,13 @@ class French:
 
     def __getattr__(self, name: str) -> Any:
         row = object.__getattribute__(self, "english")
-        value = getattr(row, name)
-        french = getattr(row, "fr", None) or {}
         if name in _ROWS:
             rows = object.__getattribute__(self, "_rows")
             if name not in rows:
-                rows[name] = [French(child) for child in value]
+                rows[name] = [French(child) for child in getattr(row, name)]
             return rows[name]
+        value = getattr(row, name)
+        french = getattr(row, "fr", None) or {}
         if name in _BOTH:
             own = [v for v in value if v not in french.get(name, [])]
             words = [*french.get(name, []), *own]
